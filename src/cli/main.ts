@@ -1,0 +1,15 @@
+/**
+ * The tunqos command line (commander). The only module that reads argv, the environment and signals;
+ * each subcommand lives in its own file and registers itself on the program.
+ */
+import { Command } from 'commander';
+
+const program = new Command();
+program
+  .name('tunqos')
+  .description('Linux tc in user space: shape traffic through a TUN device with HTB, SFQ, RED, TBF, PRIO and u32 filters')
+  .showHelpAfterError();
+
+// Subcommands register here, one line each.
+
+await program.parseAsync(process.argv);

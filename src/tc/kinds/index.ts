@@ -1,0 +1,5 @@
+/**
+ * Registers every qdisc kind tunqos supports. Importing this module fills the registry in kinds.ts;
+ * each discipline adds one import line here.
+ */
+export {};

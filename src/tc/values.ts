@@ -1,0 +1,68 @@
+/**
+ * Reading typed values out of tokens, with errors that name the token: rates, sizes, times, integers,
+ * tc handles. Used by every option parser so that "bad rate" reads the same everywhere.
+ */
+import { parseRate, parseSize, parseTime } from '../time/units';
+import { tcHandle } from '../qdisc/qdisc';
+import { TcError, type Token } from './tokens';
+
+export function rateOf(t: Token, what = 'rate'): number {
+  const v = parseRate(t.text);
+  if (Number.isNaN(v)) throw new TcError(`invalid ${what} "${t.text}" (expected e.g. 10mbit, 512kbit, 1gbit)`, t);
+  return v;
+}
+
+export function sizeOf(t: Token, what = 'size'): number {
+  const v = parseSize(t.text);
+  if (Number.isNaN(v)) throw new TcError(`invalid ${what} "${t.text}" (expected bytes, e.g. 1600, 15k, 1mb)`, t);
+  return v;
+}
+
+export function timeOf(t: Token, what = 'time'): number {
+  const v = parseTime(t.text);
+  if (Number.isNaN(v)) throw new TcError(`invalid ${what} "${t.text}" (expected e.g. 50ms, 10s, 800us)`, t);
+  return v;
+}
+
+/** A C-style unsigned integer (decimal, or hex with 0x) within [min, max]. */
+export function intOf(t: Token, what: string, min = 0, max = 0xffffffff): number {
+  const s = t.text.trim();
+  const v = /^0x[0-9a-f]+$/i.test(s) ? parseInt(s.slice(2), 16) : /^[0-9]+$/.test(s) ? parseInt(s, 10) : NaN;
+  if (Number.isNaN(v)) throw new TcError(`invalid ${what} "${t.text}" (expected a whole number)`, t);
+  if (v < min || v > max) throw new TcError(`${what} ${v} is out of range (${min}..${max})`, t);
+  return v;
+}
+
+/** A hex number as tc reads majors, minors and HTB `default` (`30` is 0x30). */
+export function hexOf(t: Token, what: string, max = 0xffff): number {
+  const s = t.text.trim().replace(/^0x/i, '');
+  if (!/^[0-9a-f]+$/i.test(s)) throw new TcError(`invalid ${what} "${t.text}" (expected hexadecimal)`, t);
+  const v = parseInt(s, 16);
+  if (v > max) throw new TcError(`${what} 0x${v.toString(16)} is out of range (max 0x${max.toString(16)})`, t);
+  return v;
+}
+
+/**
+ * A tc handle or classid, `MAJOR:MINOR` in hex (`1:`, `1:0`, `1:10`, `ffff:`, `:1` is minor 1 of
+ * major 0, which callers resolve against the parent per decision D4). `none` is 0.
+ */
+export function handleOf(t: Token, what = 'handle'): number {
+  const s = t.text.trim().toLowerCase();
+  if (s === 'none') return 0;
+  const m = /^([0-9a-f]*):([0-9a-f]*)$/.exec(s);
+  if (!m) {
+    if (/^[0-9a-f]+$/.test(s)) return tcHandle(parseInt(s, 16), 0);
+    throw new TcError(`invalid ${what} "${t.text}" (expected MAJOR:MINOR in hex, e.g. 1:10)`, t);
+  }
+  const major = m[1] === '' ? 0 : parseInt(m[1], 16);
+  const minor = m[2] === '' ? 0 : parseInt(m[2], 16);
+  if (major > 0xffff || minor > 0xffff) throw new TcError(`${what} "${t.text}" is out of range (max ffff:ffff)`, t);
+  return tcHandle(major, minor);
+}
+
+/** tc's print of a handle: `1:`, `1:10`, `ffff:` */
+export function formatHandle(h: number): string {
+  const major = (h >>> 16) & 0xffff;
+  const minor = h & 0xffff;
+  return minor === 0 ? `${major.toString(16)}:` : `${major.toString(16)}:${minor.toString(16)}`;
+}

@@ -1,0 +1,57 @@
+/**
+ * Time in tunqos is a `Nanos`: a float64 count of nanoseconds on a monotonic clock. A float64 holds
+ * integers exactly up to 2^53 ns (104 days of uptime at full precision, then sub-ns rounding only),
+ * and arithmetic on plain numbers stays monomorphic and allocation-free on the hot path.
+ *
+ * Qdiscs never read a clock: the forwarder reads one and passes `now` down (DESIGN.md, hot-path rule 3).
+ * Tests drive a ManualClock with the same code.
+ */
+export type Nanos = number;
+
+export const NS_PER_US = 1_000;
+export const NS_PER_MS = 1_000_000;
+export const NS_PER_SEC = 1_000_000_000;
+
+export interface Clock {
+  now(): Nanos;
+}
+
+/** process.hrtime.bigint() without a BigInt per call: hrtime() returns [sec, ns] (one small array). */
+export class MonotonicClock implements Clock {
+  now(): Nanos {
+    const t = process.hrtime();
+    return t[0] * NS_PER_SEC + t[1];
+  }
+}
+
+/** A clock that only moves when told to: deterministic tests and simulations. */
+export class ManualClock implements Clock {
+  private t: Nanos;
+  constructor(start: Nanos = 0) {
+    this.t = start;
+  }
+  now(): Nanos {
+    return this.t;
+  }
+  set(t: Nanos): void {
+    if (t < this.t) throw new Error(`ManualClock cannot go back in time (${t} < ${this.t})`);
+    this.t = t;
+  }
+  advance(dt: Nanos): Nanos {
+    if (dt < 0) throw new Error(`ManualClock cannot advance by a negative amount (${dt})`);
+    this.t += dt;
+    return this.t;
+  }
+}
+
+/**
+ * Time to send `bytes` at `rateBytesPerSec`, in ns: the kernel's psched_l2t_ns() without rate tables
+ * (obsolete since Linux 3.8). `overhead` is added and `mpu` is the minimum packet unit, as tc's
+ * `overhead`/`mpu` options do. A zero rate means "never" (Infinity).
+ */
+export function lengthToTime(bytes: number, rateBytesPerSec: number, overhead = 0, mpu = 0): Nanos {
+  let len = bytes + overhead;
+  if (len < mpu) len = mpu;
+  if (rateBytesPerSec <= 0) return Infinity;
+  return (len * NS_PER_SEC) / rateBytesPerSec;
+}
