@@ -2,4 +2,4 @@
  * Registers every qdisc kind tunqos supports. Importing this module fills the registry in kinds.ts;
  * each discipline adds one import line here.
  */
-export {};
+import './fifo';
