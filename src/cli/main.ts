@@ -3,6 +3,7 @@
  * each subcommand lives in its own file and registers itself on the program.
  */
 import { Command } from 'commander';
+import { registerTc } from './tc';
 
 const program = new Command();
 program
@@ -11,5 +12,6 @@ program
   .showHelpAfterError();
 
 // Subcommands register here, one line each.
+registerTc(program);
 
 await program.parseAsync(process.argv);
