@@ -23,6 +23,8 @@ export interface LinkCounters {
   rxNoSlot: number;
   /** packets that could not be written (errno in lastError) */
   txErrors: number;
+  /** packets longer than an arena slot, dropped on read (optional: added after the first contract) */
+  rxOversize?: number;
 }
 
 export interface Link {
@@ -37,5 +39,5 @@ export interface Link {
 }
 
 export function newLinkCounters(): LinkCounters {
-  return { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, rxNoSlot: 0, txErrors: 0 };
+  return { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, rxNoSlot: 0, txErrors: 0, rxOversize: 0 };
 }

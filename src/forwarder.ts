@@ -1,0 +1,249 @@
+/**
+ * The Forwarder: one direction of one link, from packets read to packets written.
+ *
+ *   readable ─▶ readBatch ─▶ preparePacket ─▶ enqTime ─▶ tree.root.enqueue(pkt, now)
+ *                                                              │
+ *   writeBatch ◀── tx batch (64) ◀── tree.root.dequeue(now) ◀──┘ ◀── timer (root.wakeAt)
+ *
+ * After every read batch, and whenever the timer fires, the forwarder dequeues every packet the tree
+ * releases at that instant and writes them in batches (the kernel's __qdisc_run: one wake-up may send
+ * many packets). If packets remain queued after that, the tree is throttled and its root's `wakeAt`
+ * (the minimum over the tree) is when to come back: the forwarder arms its timer for it, unless it is
+ * already armed for that instant. A timer that fires early finds the tree still throttled and re-arms;
+ * one that fires late is harmless (token buckets use the real `now`).
+ *
+ * The tree is a mutable holder: the tc layer replaces `tree.root` and changes classes live, so the
+ * forwarder reads `tree.root` at each use, and `kick()` after a change lets a newly unthrottled tree
+ * send at once.
+ *
+ * Malformed packets (src/packet/prepare.ts) are counted by reason and freed, never thrown on. Drops
+ * inside the tree are counted by the qdiscs (root.stats). Steady-state forwarding allocates nothing:
+ * the id arrays are preallocated, callbacks are bound once, counters are plain numbers and typed arrays.
+ *
+ * Differences from Linux: one thread per process, so there is no qdisc lock and no requeue to a busy
+ * driver: a packet handed to writeBatch is sent or counted as a tx error.
+ */
+import type { Link } from './link/link';
+import type { Arena } from './packet/arena';
+import { PREP_OK, PREP_REASON_NAMES, preparePacket } from './packet/prepare';
+import { createQdiscEnv } from './qdisc/env';
+import { Fifo } from './qdisc/fifo';
+import type { Qdisc, QdiscEnv } from './qdisc/qdisc';
+import { DROP_REASON_NAMES } from './qdisc/stats';
+import type { Clock, Nanos } from './time/clock';
+import type { WakeupTimer } from './time/scheduler';
+
+/** What the tc layer swaps live: the forwarder always reads `root` afresh. */
+export interface QdiscTree {
+  root: Qdisc;
+}
+
+export interface ForwarderOptions {
+  rx: Link;
+  /** where packets go out (default: back into rx, e.g. a TUN whose kernel side routes them on) */
+  tx?: Link;
+  arena: Arena;
+  clock: Clock;
+  timer: WakeupTimer;
+  tree: QdiscTree;
+  /** packets per readBatch (default 64) */
+  rxBatch?: number;
+  /** packets per writeBatch (default 64) */
+  txBatch?: number;
+  /** read batches per readable event before yielding to the event loop (default 16) */
+  maxReadBatches?: number;
+}
+
+/** Never arm a timer closer than this after `now` when the tree says "now" but sent nothing. */
+const MIN_REARM_NS = 1_000;
+
+export class ForwarderCounters {
+  /** packets and bytes read from rx (malformed ones included) */
+  rxPackets = 0;
+  rxBytes = 0;
+  /** packets and bytes written to tx */
+  txPackets = 0;
+  txBytes = 0;
+  /** dequeued packets the tx link failed to write */
+  txErrors = 0;
+  /** malformed packets by PREP_* reason (index 0, PREP_OK, stays 0) */
+  readonly malformed = new Float64Array(PREP_REASON_NAMES.length);
+  /** timer expiries, and how many found nothing to send (early or superfluous) */
+  wakeups = 0;
+  idleWakeups = 0;
+}
+
+/** The default tree of a device without configuration: a pfifo of txqueuelen packets, like Linux's. */
+export function defaultTree(env: QdiscEnv): QdiscTree {
+  return { root: new Fifo('pfifo', 0, env) };
+}
+
+export function defaultEnv(arena: Arena, link: Link): QdiscEnv {
+  return createQdiscEnv(arena, { mtu: link.mtu });
+}
+
+export class Forwarder {
+  readonly rx: Link;
+  readonly tx: Link;
+  readonly arena: Arena;
+  readonly clock: Clock;
+  readonly timer: WakeupTimer;
+  readonly tree: QdiscTree;
+  readonly counters = new ForwarderCounters();
+  /** the deadline the timer is armed for, Infinity when not armed */
+  armedAt: Nanos = Infinity;
+  running = false;
+  private readonly rxIds: Int32Array;
+  private readonly txIds: Int32Array;
+  private readonly rxBatch: number;
+  private readonly txBatch: number;
+  private readonly maxReadBatches: number;
+  private readonly onReadableBound: () => void;
+  private readonly onTimerBound: () => void;
+
+  constructor(opts: ForwarderOptions) {
+    this.rx = opts.rx;
+    this.tx = opts.tx ?? opts.rx;
+    this.arena = opts.arena;
+    this.clock = opts.clock;
+    this.timer = opts.timer;
+    this.tree = opts.tree;
+    this.rxBatch = opts.rxBatch ?? 64;
+    this.txBatch = opts.txBatch ?? 64;
+    this.maxReadBatches = opts.maxReadBatches ?? 16;
+    if (this.rxBatch < 1 || this.txBatch < 1) throw new RangeError('rxBatch and txBatch must be at least 1');
+    this.rxIds = new Int32Array(this.rxBatch);
+    this.txIds = new Int32Array(this.txBatch);
+    this.onReadableBound = () => this.onReadable();
+    this.onTimerBound = () => this.onTimer();
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.timer.onFire(this.onTimerBound);
+    this.rx.onReadable(this.onReadableBound);
+  }
+
+  /**
+   * Stops forwarding: closes the timer and the links, and purges what the tree still holds (counted
+   * by the qdiscs as purge drops), so every arena slot is free again.
+   */
+  stop(): void {
+    if (!this.running) return;
+    this.running = false;
+    this.timer.disarm();
+    this.timer.close();
+    this.armedAt = Infinity;
+    this.rx.close();
+    if (this.tx !== this.rx) this.tx.close();
+    this.tree.root.reset();
+  }
+
+  /** After a live configuration change: send what the changed tree releases now, re-arm the timer. */
+  kick(): void {
+    if (this.running) this.drain(this.clock.now());
+  }
+
+  /** Reads until the link is empty (or a fair share of batches), enqueuing and draining as it goes. */
+  onReadable(): void {
+    const rx = this.rx;
+    const arena = this.arena;
+    const ids = this.rxIds;
+    const c = this.counters;
+    for (let b = 0; b < this.maxReadBatches; b++) {
+      const n = rx.readBatch(ids, this.rxBatch);
+      if (n === 0) break;
+      const now = this.clock.now();
+      const root = this.tree.root;
+      for (let i = 0; i < n; i++) {
+        const id = ids[i];
+        c.rxPackets++;
+        c.rxBytes += arena.len[id];
+        const verdict = preparePacket(arena, id);
+        if (verdict !== PREP_OK) {
+          c.malformed[verdict]++;
+          arena.free(id);
+          continue;
+        }
+        arena.enqTime[id] = now;
+        root.enqueue(id, now); // drops are the qdisc's to count and free
+      }
+      this.drain(now);
+      if (n < this.rxBatch) break;
+    }
+  }
+
+  private onTimer(): void {
+    this.armedAt = Infinity;
+    if (!this.running) return;
+    this.counters.wakeups++;
+    const sent = this.drain(this.clock.now());
+    if (sent === 0) this.counters.idleWakeups++;
+  }
+
+  /** Dequeues everything the tree releases at `now`, writes it in batches; arms the timer if throttled. */
+  drain(now: Nanos): number {
+    const root = this.tree.root;
+    const ids = this.txIds;
+    const batch = this.txBatch;
+    let k = 0;
+    let out = 0;
+    for (;;) {
+      const id = root.dequeue(now);
+      if (id < 0) break;
+      ids[k++] = id;
+      out++;
+      if (k === batch) {
+        this.flush(k);
+        k = 0;
+      }
+    }
+    if (k > 0) this.flush(k);
+    if (root.stats.qlen > 0) this.armFor(root.wakeAt, now);
+    else if (this.armedAt !== Infinity) {
+      this.timer.disarm();
+      this.armedAt = Infinity;
+    }
+    return out;
+  }
+
+  private flush(k: number): void {
+    const tx = this.tx;
+    const before = tx.counters.txBytes;
+    const sent = tx.writeBatch(this.txIds, k); // frees every slot
+    this.counters.txPackets += sent;
+    this.counters.txErrors += k - sent;
+    this.counters.txBytes += tx.counters.txBytes - before;
+  }
+
+  private armFor(at: Nanos, now: Nanos): void {
+    if (at === Infinity) return; // queued but nothing time-based will release it: the next arrival will
+    if (at < now + MIN_REARM_NS) at = now + MIN_REARM_NS;
+    if (at === this.armedAt) return;
+    this.timer.arm(at);
+    this.armedAt = at;
+  }
+
+  /** Drops by reason, for the summary line and metrics (allocates: not for the hot path). */
+  dropsByReason(): Record<string, number> {
+    const d: Record<string, number> = {};
+    const c = this.counters;
+    for (let r = 1; r < PREP_REASON_NAMES.length; r++) if (c.malformed[r] > 0) d[`malformed_${PREP_REASON_NAMES[r]}`] = c.malformed[r];
+    const rx = this.rx.counters;
+    if (rx.rxNoSlot > 0) d.arena_full = rx.rxNoSlot;
+    if ((rx.rxOversize ?? 0) > 0) d.oversize = rx.rxOversize as number;
+    if (c.txErrors > 0) d.tx_error = c.txErrors;
+    const q = this.tree.root.stats.dropsByReason;
+    for (let r = 0; r < DROP_REASON_NAMES.length; r++) if (q[r] > 0) d[DROP_REASON_NAMES[r]] = q[r];
+    return d;
+  }
+
+  /** Total packets dropped for any reason. */
+  totalDrops(): number {
+    let t = 0;
+    const d = this.dropsByReason();
+    for (const k in d) t += d[k];
+    return t;
+  }
+}
