@@ -3,6 +3,7 @@
  * each subcommand lives in its own file and registers itself on the program.
  */
 import { Command } from 'commander';
+import { registerRun } from './run';
 import { registerTc } from './tc';
 
 const program = new Command();
@@ -12,6 +13,7 @@ program
   .showHelpAfterError();
 
 // Subcommands register here, one line each.
+registerRun(program);
 registerTc(program);
 
 await program.parseAsync(process.argv);
