@@ -19,14 +19,10 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { canBuildTopology, createTopology, sweep, type Topology } from '../src/gateway/topology';
 import { iperfTcp, iperfUdp, median, ping, startIperfServer } from '../src/gateway/iperf';
 import { startTunloop, stopForwarder } from '../src/gateway/reference-loop';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const TUNQOS_BIN = join(here, '..', 'bin', 'tunqos.js');
+import { startTunqos, type TunqosProcess } from '../src/gateway/tunqos-process';
 
 const quick = process.argv.includes('--quick');
 const asJson = process.argv.includes('--json');
@@ -91,26 +87,6 @@ function failed(error: string): Figures {
   return { tcpBps: NaN, udpPps: NaN, udpLossPct: NaN, pingMs: NaN, forwarderCpu: NaN, runs: { tcpBps: [], udpPps: [], pingMs: [] }, error };
 }
 
-/** Starts `tunqos run` in the gateway on tqup; keeps the last few KB of its stderr for errors. */
-async function startTunqos(topo: Topology, egress: string): Promise<{ child: ChildProcess; stderr: () => string }> {
-  const child = topo.spawnInGateway([process.execPath, TUNQOS_BIN, 'run', '--dev', topo.tuns[0]!, '--egress', egress], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let err = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-    err = (err + d).slice(-4000);
-  });
-  try {
-    await topo.waitAttached(topo.tuns, true, 20_000, child);
-  } catch (e) {
-    child.kill('SIGKILL');
-    throw new Error(`${(e as Error).message}${err ? `: ${err.trim().split('\n').slice(-3).join(' | ')}` : ''}`);
-  }
-  // Give the forwarder a moment past TUNSETIFF to arm its poll/egress.
-  await new Promise((r) => setTimeout(r, 300));
-  return { child, stderr: () => err };
-}
-
 async function main(): Promise<void> {
   const can = canBuildTopology();
   if (!can.ok) {
@@ -139,12 +115,14 @@ async function main(): Promise<void> {
 
     for (const [key, egress] of [
       ['tunqosTun', 'tun'],
-      ['tunqosRaw', `raw:${topo.rawEgress}`],
+      ['tunqosRaw', 'raw'],
     ] as const) {
       log(`tunqos --egress ${egress} …`);
-      let fwd: Awaited<ReturnType<typeof startTunqos>> | undefined;
+      let fwd: TunqosProcess | undefined;
       try {
-        fwd = await startTunqos(topo, egress);
+        fwd = await startTunqos(topo, { egress });
+        // Give the forwarder a moment past TUNSETIFF to arm its poll and egress.
+        await new Promise((r) => setTimeout(r, 300));
         results[key] = await measure(topo, fwd.child);
       } catch (e) {
         const tail = fwd?.stderr().trim().split('\n').slice(-2).join(' | ');

@@ -181,6 +181,19 @@ export class Topology {
     return flags.includes('LOWER_UP') && !flags.includes('NO-CARRIER');
   }
 
+  /** Packet counters of a device (`ip -s link`): rx = what the device handed to the kernel; for a
+   *  TUN, rx counts what the forwarder wrote into it and tx what the kernel queued for the reader. */
+  linkStats(where: Role | string, dev: string): { rxPackets: number; txPackets: number; rxDropped: number; txDropped: number } {
+    const out = runInNs(this.nsOf(where), ['ip', '-j', '-s', 'link', 'show', 'dev', dev]);
+    const s = (JSON.parse(out) as Array<{ stats64?: { rx: Record<string, number>; tx: Record<string, number> } }>)[0]?.stats64;
+    return {
+      rxPackets: s?.rx.packets ?? 0,
+      txPackets: s?.tx.packets ?? 0,
+      rxDropped: s?.rx.dropped ?? 0,
+      txDropped: s?.tx.dropped ?? 0,
+    };
+  }
+
   /** Waits until every named TUN has (or, with attached=false, no longer has) a reader. */
   async waitAttached(names: readonly string[] = this.tuns, attached = true, timeoutMs = 15_000, child?: ChildProcess): Promise<void> {
     const deadline = Date.now() + timeoutMs;
