@@ -1,0 +1,74 @@
+/**
+ * The running qdisc trees as the control plane sees them: a provider lists, for each link, its device
+ * name, its direction and its root qdisc; `walkTree` visits every qdisc and class of one tree through
+ * the Qdisc contract only (isClassful, classes(), leaf), in the order `tc show` lists them.
+ *
+ * Everything here runs at scrape/snapshot time (about once a second at most), never per packet, so it
+ * may allocate freely.
+ */
+import { type ClassfulQdisc, type Qdisc, type QdiscClass, TC_H_INGRESS, TC_H_ROOT, isClassful } from '../qdisc/qdisc';
+import { formatHandle } from '../tc/values';
+import type { SojournTable } from './sojourn';
+
+export type Direction = 'egress' | 'ingress';
+
+/** One shaped direction of one device, as the forwarder owns it. */
+export interface LinkTree {
+  dev: string;
+  direction: Direction;
+  root: Qdisc;
+  /** sojourn times the forwarder records per dequeued packet, by class (optional) */
+  sojourn?: SojournTable;
+}
+
+/** Called at scrape/snapshot time; returns the current roots (they change on `tc qdisc replace`). */
+export type TreeProvider = () => Iterable<LinkTree>;
+
+export interface TreeVisitor {
+  qdisc(q: Qdisc): void;
+  cls(c: QdiscClass, owner: ClassfulQdisc): void;
+}
+
+/**
+ * Depth-first: a qdisc, then each of its classes followed by that class's leaf subtree. A qdisc seen
+ * twice (a bug elsewhere) is visited once, so a broken graft cannot hang a scrape.
+ */
+export function walkTree(root: Qdisc, visit: TreeVisitor): void {
+  const seen = new Set<Qdisc>();
+  const go = (q: Qdisc): void => {
+    if (seen.has(q)) return;
+    seen.add(q);
+    visit.qdisc(q);
+    if (!isClassful(q)) return;
+    for (const c of q.classes()) {
+      visit.cls(c, q);
+      if (c.leaf) go(c.leaf);
+    }
+  };
+  go(root);
+}
+
+/**
+ * The terminal queues of a tree: classes whose leaf is classless (PRIO bands, HTB leaves), labelled
+ * by classid, or the root itself when it is classless (labelled by its handle). Counting these gives
+ * every queued/sent/dropped-in-a-queue packet exactly once, which per-class sums need.
+ */
+export function forEachQueue(root: Qdisc, fn: (label: string, leaf: Qdisc) => void): void {
+  if (!isClassful(root)) {
+    fn(formatHandle(root.handle), root);
+    return;
+  }
+  walkTree(root, {
+    qdisc: () => {},
+    cls: (c) => {
+      if (c.leaf && !isClassful(c.leaf)) fn(formatHandle(c.classid), c.leaf);
+    },
+  });
+}
+
+/** How tc prints a qdisc's parent: `root`, `ingress`, or the parent class `1:10`. */
+export function parentLabel(parent: number): string {
+  if (parent >>> 0 === TC_H_ROOT) return 'root';
+  if (parent >>> 0 === TC_H_INGRESS) return 'ingress';
+  return formatHandle(parent);
+}
