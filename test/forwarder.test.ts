@@ -1,0 +1,256 @@
+import { describe, expect, it } from 'vitest';
+import { Forwarder, type QdiscTree, defaultTree } from '../src/forwarder';
+import { MemoryLink } from '../src/link/memory';
+import { Arena } from '../src/packet/arena';
+import { PREP_BAD_HEADER, PREP_BAD_VERSION, PREP_TRUNCATED } from '../src/packet/prepare';
+import { createQdiscEnv } from '../src/qdisc/env';
+import { Fifo } from '../src/qdisc/fifo';
+import { type Qdisc, type QdiscOwner, TC_H_ROOT, XMIT_SUCCESS } from '../src/qdisc/qdisc';
+import { PacketRing } from '../src/qdisc/ring';
+import { DropReason, QdiscStats } from '../src/qdisc/stats';
+import type { Classifier } from '../src/classify/classifier';
+import { ManualClock, type Nanos } from '../src/time/clock';
+import { ManualTimer } from '../src/time/scheduler';
+import { ip, ipv4Bytes } from './support/packets';
+
+const MS = 1_000_000;
+
+/**
+ * A throttling qdisc for tests: FIFO that releases at most one packet per `interval` ns, and nothing
+ * before `openAt`. When it holds packets it cannot send yet it sets wakeAt, as the Qdisc contract says.
+ */
+class PacedQdisc implements Qdisc {
+  readonly kind = 'paced';
+  handle = 0;
+  parent = TC_H_ROOT;
+  readonly stats = new QdiscStats();
+  filters: Classifier | null = null;
+  owner: QdiscOwner | null = null;
+  wakeAt: Nanos = Infinity;
+  nextSend: Nanos;
+  private readonly ring = new PacketRing(1 << 16);
+  constructor(
+    private readonly arena: Arena,
+    readonly interval: Nanos,
+    openAt: Nanos = 0,
+  ) {
+    this.nextSend = openAt;
+  }
+  enqueue(pkt: number): number {
+    this.ring.push(pkt);
+    this.stats.qlen++;
+    this.stats.backlog += this.arena.len[pkt];
+    return XMIT_SUCCESS;
+  }
+  dequeue(now: Nanos): number {
+    if (this.stats.qlen === 0) {
+      this.wakeAt = Infinity;
+      return -1;
+    }
+    if (now < this.nextSend) {
+      this.wakeAt = this.nextSend;
+      return -1;
+    }
+    const pkt = this.ring.shift();
+    this.stats.qlen--;
+    this.stats.backlog -= this.arena.len[pkt];
+    this.stats.countSent(this.arena.len[pkt]);
+    this.nextSend = Math.max(now, this.nextSend) + this.interval;
+    this.wakeAt = Infinity;
+    return pkt;
+  }
+  peek(): number {
+    return this.ring.peek();
+  }
+  reset(): void {
+    for (let p = this.ring.shift(); p >= 0; p = this.ring.shift()) {
+      this.stats.countDrop(DropReason.Purge);
+      this.arena.free(p);
+    }
+    this.stats.qlen = 0;
+    this.stats.backlog = 0;
+  }
+}
+
+function setup(opts: { slots?: number; tree?: (arena: Arena) => QdiscTree; rxBatch?: number; txBatch?: number } = {}) {
+  const arena = new Arena(opts.slots ?? 256);
+  const link = new MemoryLink(arena);
+  const clock = new ManualClock(1000 * MS);
+  const timer = new ManualTimer();
+  const tree = opts.tree ? opts.tree(arena) : defaultTree(createQdiscEnv(arena));
+  const fwd = new Forwarder({ rx: link, arena, clock, timer, tree, rxBatch: opts.rxBatch, txBatch: opts.txBatch });
+  fwd.start();
+  return { arena, link, clock, timer, tree, fwd };
+}
+
+/** the UDP source port of a written packet: how the tests tell packets apart */
+const sportOf = (p: Uint8Array): number => (p[20] << 8) | p[21];
+
+describe('Forwarder', () => {
+  it('forwards through the default pfifo in arrival order and returns every slot', () => {
+    const { arena, link, fwd, timer } = setup();
+    for (let i = 0; i < 100; i++) link.inject(ipv4Bytes({ sport: 1000 + i, size: 60 + i }));
+    link.signal();
+    expect(link.written.map(sportOf)).toEqual(Array.from({ length: 100 }, (_, i) => 1000 + i));
+    expect(link.written.map((p) => p.length)).toEqual(Array.from({ length: 100 }, (_, i) => 60 + i));
+    const bytes = Array.from({ length: 100 }, (_, i) => 60 + i).reduce((a, b) => a + b, 0);
+    expect(fwd.counters).toMatchObject({ rxPackets: 100, rxBytes: bytes, txPackets: 100, txBytes: bytes, txErrors: 0 });
+    expect(timer.arms).toEqual([]); // a work-conserving fifo never needs the timer
+    expect(arena.available).toBe(arena.slotCount);
+  });
+
+  it('counts malformed packets by reason, drops them and keeps forwarding the good ones', () => {
+    const { arena, link, fwd } = setup();
+    const good = ipv4Bytes({ sport: 1 });
+    const badVersion = ipv4Bytes({ sport: 2 });
+    badVersion[0] = 0x75; // version 7
+    const badIhl = ipv4Bytes({ sport: 3 });
+    badIhl[0] = 0x44; // IHL 4 words = 16 bytes < 20
+    const truncated = ipv4Bytes({ size: 100, sport: 4 }).slice(0, 60); // total length says 100
+    const empty = new Uint8Array(0);
+    for (const p of [good, badVersion, badIhl, truncated, empty, ipv4Bytes({ sport: 5 })]) link.inject(p);
+    expect(() => link.signal()).not.toThrow();
+    expect(link.written.map(sportOf)).toEqual([1, 5]);
+    expect(fwd.counters.malformed[PREP_BAD_VERSION]).toBe(1);
+    expect(fwd.counters.malformed[PREP_BAD_HEADER]).toBe(1);
+    expect(fwd.counters.malformed[PREP_TRUNCATED]).toBe(2);
+    expect(fwd.dropsByReason()).toEqual({ malformed_truncated: 2, malformed_bad_version: 1, malformed_bad_header: 1 });
+    expect(arena.available).toBe(arena.slotCount);
+  });
+
+  it('arms the timer at the root wakeAt of a throttled qdisc and sends each packet when due', () => {
+    let q!: PacedQdisc;
+    const { link, clock, timer, fwd } = setup({ tree: (a) => ({ root: (q = new PacedQdisc(a, 2 * MS)) }) });
+    const t0 = clock.now();
+    for (let i = 0; i < 3; i++) link.inject(ipv4Bytes({ sport: i }));
+    link.signal();
+    // the first goes at once; the second may go at t0 + 2ms: that is where the timer must be armed
+    expect(link.written.map(sportOf)).toEqual([0]);
+    expect(timer.armedAt).toBe(t0 + 2 * MS);
+    expect(timer.armedAt).toBe(q.wakeAt);
+    clock.set(t0 + 2 * MS);
+    expect(timer.runDue(clock.now())).toBe(true);
+    expect(link.written.map(sportOf)).toEqual([0, 1]);
+    expect(timer.armedAt).toBe(t0 + 4 * MS);
+    // a late wake-up still sends (tokens from the actual now), and the queue empties: timer disarmed
+    clock.set(t0 + 5 * MS);
+    timer.runDue(clock.now());
+    expect(link.written.map(sportOf)).toEqual([0, 1, 2]);
+    expect(timer.armed).toBe(false);
+    expect(fwd.counters.wakeups).toBe(2);
+  });
+
+  it('re-arms when the OS timer fires early', () => {
+    const { link, clock, timer, fwd } = setup({ tree: (a) => ({ root: new PacedQdisc(a, 2 * MS) }) });
+    const t0 = clock.now();
+    link.inject(ipv4Bytes({ sport: 0 }));
+    link.inject(ipv4Bytes({ sport: 1 }));
+    link.signal();
+    clock.set(t0 + 1 * MS); // half-way to the deadline
+    timer.fire();
+    expect(link.written.length).toBe(1);
+    expect(timer.armedAt).toBe(t0 + 2 * MS);
+    expect(fwd.counters.idleWakeups).toBe(1);
+  });
+
+  it('on a wake-up sends every eligible packet at once, in tx batches', () => {
+    const { link, clock, timer } = setup({ tree: (a) => ({ root: new PacedQdisc(a, 0, 1010 * MS) }), txBatch: 64 });
+    for (let i = 0; i < 100; i++) link.inject(ipv4Bytes({ sport: i }));
+    link.signal();
+    expect(link.written.length).toBe(0);
+    expect(timer.armedAt).toBe(1010 * MS);
+    clock.set(1010 * MS);
+    timer.runDue(clock.now());
+    expect(link.written.map(sportOf)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(link.writeBatches).toEqual([64, 36]);
+  });
+
+  it('counts arena exhaustion and gets every slot back', () => {
+    const { arena, link, clock, timer, fwd } = setup({ slots: 8, tree: (a) => ({ root: new PacedQdisc(a, 0, 1010 * MS) }) });
+    for (let i = 0; i < 12; i++) link.inject(ipv4Bytes({ sport: i }));
+    link.signal(); // 8 fit in the arena
+    expect(arena.available).toBe(0);
+    expect(link.queued).toBe(4);
+    link.signal(); // still readable (uv_poll is level-triggered): no slot, so they are read and dropped
+    expect(link.queued).toBe(0);
+    expect(fwd.dropsByReason()).toEqual({ arena_full: 4 });
+    clock.set(1010 * MS);
+    timer.runDue(clock.now());
+    expect(link.written.map(sportOf)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(arena.available).toBe(8);
+  });
+
+  it('reports the qdisc drops (pfifo tail drop within one read batch)', () => {
+    const { arena, link, fwd } = setup({ tree: (a) => ({ root: new Fifo('pfifo', 0, createQdiscEnv(a), { limit: 5 }) }) });
+    for (let i = 0; i < 10; i++) link.inject(ipv4Bytes({ sport: i }));
+    link.signal();
+    expect(link.written.map(sportOf)).toEqual([0, 1, 2, 3, 4]);
+    expect(fwd.dropsByReason()).toEqual({ queue_full: 5 });
+    expect(arena.available).toBe(arena.slotCount);
+  });
+
+  it('counts tx errors and still frees the slots', () => {
+    const { arena, link, fwd } = setup();
+    link.failWrites(2);
+    for (let i = 0; i < 5; i++) link.inject(ipv4Bytes({ sport: i }));
+    link.signal();
+    expect(link.written.map(sportOf)).toEqual([2, 3, 4]);
+    expect(fwd.counters.txPackets).toBe(3);
+    expect(fwd.dropsByReason()).toEqual({ tx_error: 2 });
+    expect(arena.available).toBe(arena.slotCount);
+  });
+
+  it('drops a packet longer than a slot', () => {
+    const { arena, link, fwd } = setup();
+    link.inject(ipv4Bytes({ size: arena.slotSize + 1 }));
+    link.inject(ipv4Bytes({ sport: 9 }));
+    link.signal();
+    expect(link.written.map(sportOf)).toEqual([9]);
+    expect(fwd.dropsByReason()).toEqual({ oversize: 1 });
+  });
+
+  it('reads the tree root afresh: a root swapped live is used, kick() sends what it releases', () => {
+    const { arena, link, clock, tree, fwd } = setup({ tree: (a) => ({ root: new PacedQdisc(a, 0, 2000 * MS) }) });
+    link.inject(ipv4Bytes({ sport: 1 }));
+    link.signal();
+    expect(link.written.length).toBe(0);
+    // the tc layer replaces the root with a fifo, moving nothing (Linux purges the old qdisc)
+    const old = tree.root;
+    tree.root = new Fifo('pfifo', 0x10000, createQdiscEnv(arena));
+    old.reset();
+    link.inject(ipv4Bytes({ sport: 2 }));
+    link.signal();
+    expect(link.written.map(sportOf)).toEqual([2]);
+    // kick: a throttled root whose gate opens by configuration, not by time
+    const paced = new PacedQdisc(arena, 0, 3000 * MS);
+    tree.root = paced;
+    link.inject(ipv4Bytes({ sport: 3 }));
+    link.signal();
+    expect(link.written.length).toBe(1);
+    paced.nextSend = clock.now();
+    fwd.kick();
+    expect(link.written.map(sportOf)).toEqual([2, 3]);
+    expect(arena.available).toBe(arena.slotCount);
+  });
+
+  it('stop() closes the link and the timer and purges what is queued: no slot leaks', () => {
+    const { arena, link, timer, fwd } = setup({ tree: (a) => ({ root: new PacedQdisc(a, 0, 5000 * MS) }) });
+    for (let i = 0; i < 20; i++) link.inject(ipv4Bytes({ sport: i, dst: ip(10, 9, 9, 9) }));
+    link.signal();
+    expect(arena.available).toBe(arena.slotCount - 20);
+    fwd.stop();
+    expect(link.closed).toBe(true);
+    expect(timer.closed).toBe(true);
+    expect(arena.available).toBe(arena.slotCount);
+    expect(fwd.dropsByReason()).toEqual({ purge: 20 });
+  });
+
+  it('yields to the event loop after maxReadBatches and continues on the next readable event', () => {
+    const { link } = setup({ rxBatch: 4 });
+    for (let i = 0; i < 100; i++) link.inject(ipv4Bytes({ sport: i }));
+    link.signal(); // 16 batches of 4
+    expect(link.written.length).toBe(64);
+    link.signal();
+    expect(link.written.length).toBe(100);
+  });
+});
