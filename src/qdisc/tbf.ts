@@ -1,0 +1,273 @@
+/**
+ * TBF: the Token Bucket Filter, a classless shaper (with one grafting point, class MAJOR:1).
+ *
+ * A bucket of `buffer` nanoseconds' worth of the rate fills with time; sending a packet costs its
+ * transmission time at `rate`. The head packet goes when the bucket holds enough, else TBF waits —
+ * and never lets a later, shorter packet overtake it (that would reorder). With `peakrate`, a second
+ * bucket of `mtu` (minburst) bytes' worth at the peak rate bounds how fast a full bucket drains.
+ * Per dequeue, on the head packet of the child (sch_tbf.c tbf_dequeue):
+ *    toks  = min(now − t_c, buffer)
+ *    ptoks = min(toks + ptokens, mtu) − l2t(peak, len)          (only with peakrate)
+ *    toks  = min(toks + tokens, buffer) − l2t(rate, len)
+ *    both ≥ 0 → send; t_c = now; tokens = toks; ptokens = ptoks
+ *    else     → overlimits++, wake up at now + max(−toks, −ptoks)
+ * Packets longer than `maxSize` (the burst, and minburst with a peak rate) can never be sent and are
+ * dropped on arrival (DropReason.TooBig). The queue itself is a child qdisc: a bfifo of `limit` bytes
+ * unless another qdisc is grafted onto class MAJOR:1.
+ * Parameters: rate (bytes/s), burst (bytes), limit (bytes), mpu/overhead (bytes), linklayer
+ * (ethernet | atm), peakrate (bytes/s), mtu/minburst (bytes).
+ * Differences from Linux: transmission times are exact float64 (`len·1e9/rate`) instead of the
+ * kernel's mult/shift approximation (≤ 1 ns apart); GSO segmentation of oversized packets does not
+ * apply (a TUN without vnet headers delivers MTU-sized packets).
+ * Reference: net/sched/sch_tbf.c, include/net/sch_generic.h (psched_l2t_ns), tc/q_tbf.c, tc-tbf(8).
+ */
+import type { Classifier } from '../classify/classifier';
+import { NS_PER_SEC, type Nanos } from '../time/clock';
+import { Fifo } from './fifo';
+import {
+  type ClassfulQdisc,
+  type Qdisc,
+  type QdiscClass,
+  type QdiscEnv,
+  type QdiscOwner,
+  TC_H_ROOT,
+  XMIT_DROP,
+  reduceBacklog,
+  tcHandle,
+  tcMajor,
+} from './qdisc';
+import { DropReason, QdiscStats } from './stats';
+
+export const LINKLAYER_ETHERNET = 1;
+export const LINKLAYER_ATM = 2;
+
+export interface TbfOptions {
+  /** bytes per second */
+  rate: number;
+  /** bucket size, bytes */
+  burst: number;
+  /** child bfifo limit, bytes */
+  limit: number;
+  /** peak rate, bytes per second; 0 = none */
+  peakrate: number;
+  /** peak bucket (mtu/minburst), bytes; 0 when no peak rate */
+  mtu: number;
+  mpu: number;
+  overhead: number;
+  linklayer: number;
+}
+
+/** psched_l2t_ns without the mult/shift approximation: ns to send `len` bytes at `rate` bytes/s */
+export function tbfL2t(len: number, rate: number, overhead: number, mpu: number, linklayer: number): number {
+  let l = len + overhead;
+  if (l < mpu) l = mpu;
+  if (linklayer === LINKLAYER_ATM) l = Math.ceil(l / 48) * 53;
+  return (l * NS_PER_SEC) / rate;
+}
+
+/** The one class of a TBF (MAJOR:1); its statistics are the child's. */
+export class TbfClass implements QdiscClass {
+  readonly classid: number;
+  readonly parentid: number;
+  filters: Classifier | null = null;
+  constructor(
+    private readonly q: Tbf,
+    classid: number,
+  ) {
+    this.classid = classid;
+    this.parentid = q.handle;
+  }
+  get leaf(): Qdisc {
+    return this.q.child;
+  }
+  get stats(): QdiscStats {
+    return this.q.child.stats;
+  }
+}
+
+export class Tbf implements ClassfulQdisc, QdiscOwner {
+  readonly kind = 'tbf';
+  handle: number;
+  parent = TC_H_ROOT;
+  readonly stats = new QdiscStats();
+  filters: Classifier | null = null;
+  owner: QdiscOwner | null = null;
+  wakeAt: Nanos = Infinity;
+  opts: TbfOptions;
+  child: Qdisc;
+  /** bucket sizes in ns: rate bucket and peak bucket */
+  buffer = 0;
+  mtuTime = 0;
+  /** largest packet that can ever be sent, bytes */
+  maxSize = 0;
+  tokens = 0;
+  ptokens = 0;
+  /** time of the last checkpoint (ns) */
+  tC: Nanos = 0;
+  private readonly cls: TbfClass;
+  private readonly env: QdiscEnv;
+
+  constructor(handle: number, env: QdiscEnv, opts: TbfOptions) {
+    this.handle = handle;
+    this.env = env;
+    this.opts = opts;
+    this.child = this.defaultChild(opts.limit);
+    this.cls = new TbfClass(this, tcHandle(tcMajor(handle), 1));
+    this.applyParams(opts);
+  }
+
+  private defaultChild(limit: number): Qdisc {
+    const c = new Fifo('bfifo', 0, this.env, { limit });
+    c.parent = tcHandle(tcMajor(this.handle), 1);
+    c.owner = this;
+    return c;
+  }
+
+  private applyParams(o: TbfOptions): void {
+    this.buffer = tbfL2t(o.burst, o.rate, o.overhead, o.mpu, o.linklayer);
+    this.maxSize = o.burst;
+    if (o.peakrate > 0) {
+      this.mtuTime = tbfL2t(o.mtu, o.peakrate, o.overhead, o.mpu, o.linklayer);
+      if (o.mtu < this.maxSize) this.maxSize = o.mtu;
+    } else {
+      this.mtuTime = 0;
+    }
+    this.tokens = this.buffer;
+    this.ptokens = this.mtuTime;
+  }
+
+  /**
+   * `tc qdisc change`: new parameters; queued packets stay. As in Linux (fifo_set_limit) the default
+   * bfifo only gets the new limit, so a smaller limit drops nothing already queued. Buckets refill.
+   */
+  change(o: TbfOptions): void {
+    this.opts = o;
+    if (this.child instanceof Fifo && this.child.kind === 'bfifo') this.child.setLimit(o.limit);
+    this.applyParams(o);
+  }
+
+  enqueue(pkt: number, now: Nanos): number {
+    const arena = this.env.arena;
+    if (arena.len[pkt] > this.maxSize) {
+      this.stats.countDrop(DropReason.TooBig);
+      arena.free(pkt);
+      return XMIT_DROP;
+    }
+    const cs = this.child.stats;
+    const qlen0 = cs.qlen;
+    const backlog0 = cs.backlog;
+    const drops0 = cs.drops;
+    const ret = this.child.enqueue(pkt, now);
+    this.stats.qlen += cs.qlen - qlen0;
+    this.stats.backlog += cs.backlog - backlog0;
+    const dropped = cs.drops - drops0;
+    if (dropped > 0) {
+      this.stats.drops += dropped;
+      this.stats.dropsByReason[DropReason.QueueFull] += dropped;
+    }
+    return ret;
+  }
+
+  /**
+   * The token arithmetic for the packet at the head. Returns the ns to wait (0 = may send now) and
+   * leaves the would-be bucket levels in `nextTokens`/`nextPtokens`.
+   */
+  private nextTokens = 0;
+  private nextPtokens = 0;
+  private wait(len: number, now: Nanos): number {
+    const o = this.opts;
+    let toks = now - this.tC;
+    if (toks > this.buffer) toks = this.buffer;
+    let ptoks = 0;
+    if (o.peakrate > 0) {
+      ptoks = toks + this.ptokens;
+      if (ptoks > this.mtuTime) ptoks = this.mtuTime;
+      ptoks -= tbfL2t(len, o.peakrate, o.overhead, o.mpu, o.linklayer);
+    }
+    toks += this.tokens;
+    if (toks > this.buffer) toks = this.buffer;
+    toks -= tbfL2t(len, o.rate, o.overhead, o.mpu, o.linklayer);
+    this.nextTokens = toks;
+    this.nextPtokens = ptoks;
+    if (toks >= 0 && ptoks >= 0) return 0;
+    return -toks > -ptoks ? -toks : -ptoks;
+  }
+
+  dequeue(now: Nanos): number {
+    if (this.stats.qlen === 0) {
+      this.wakeAt = Infinity;
+      return -1;
+    }
+    const head = this.child.peek(now);
+    if (head < 0) {
+      // the child itself is throttled (a grafted shaper)
+      this.wakeAt = this.child.wakeAt;
+      return -1;
+    }
+    const w = this.wait(this.env.arena.len[head], now);
+    if (w > 0) {
+      this.wakeAt = now + w;
+      this.stats.overlimits++;
+      return -1;
+    }
+    const cs = this.child.stats;
+    const qlen0 = cs.qlen;
+    const backlog0 = cs.backlog;
+    const pkt = this.child.dequeue(now);
+    this.stats.qlen += cs.qlen - qlen0;
+    this.stats.backlog += cs.backlog - backlog0;
+    if (pkt < 0) {
+      this.wakeAt = this.child.wakeAt;
+      return -1;
+    }
+    this.tC = now;
+    this.tokens = this.nextTokens;
+    this.ptokens = this.nextPtokens;
+    this.stats.countSent(this.env.arena.len[pkt]);
+    this.wakeAt = Infinity;
+    return pkt;
+  }
+
+  peek(now: Nanos): number {
+    if (this.stats.qlen === 0) return -1;
+    const head = this.child.peek(now);
+    if (head < 0) return -1;
+    return this.wait(this.env.arena.len[head], now) > 0 ? -1 : head;
+  }
+
+  childReduced(_child: Qdisc, packets: number, bytes: number): void {
+    this.stats.qlen -= packets;
+    this.stats.backlog -= bytes;
+    reduceBacklog(this, packets, bytes);
+  }
+
+  classes(): QdiscClass[] {
+    return [this.cls];
+  }
+
+  getClass(classid: number): QdiscClass | undefined {
+    return classid === this.cls.classid ? this.cls : undefined;
+  }
+
+  graft(classid: number, child: Qdisc | null): Qdisc | null {
+    if (classid !== this.cls.classid) throw new RangeError(`tbf: no class ${classid.toString(16)}`);
+    const old = this.child;
+    const next = child ?? this.defaultChild(this.opts.limit);
+    old.reset();
+    old.owner = null;
+    next.owner = this;
+    next.parent = classid;
+    this.stats.qlen += next.stats.qlen;
+    this.stats.backlog += next.stats.backlog;
+    this.child = next;
+    return old;
+  }
+
+  reset(): void {
+    this.child.reset(); // reports through childReduced
+    this.tC = 0;
+    this.tokens = this.buffer;
+    this.ptokens = this.mtuTime;
+    this.wakeAt = Infinity;
+  }
+}
