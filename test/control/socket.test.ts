@@ -11,6 +11,7 @@ import {
   GatewayNotRunningError,
   type TcHandler,
   defaultControlPath,
+  handlerFromExecute,
   sendTc,
   startControlServer,
 } from '../../src/control/socket';
@@ -167,5 +168,11 @@ describe('control socket', () => {
   it('defaults to /run/tunqos for root and a per-user directory otherwise', () => {
     expect(defaultControlPath(0)).toBe('/run/tunqos/tunqos.sock');
     expect(defaultControlPath(1234)).toBe(join(tmpdir(), 'tunqos-1234', 'tunqos.sock'));
+  });
+
+  it("adapts the tc layer's execute() result: ok → 0/stdout, error → 1/stderr", async () => {
+    await start(handlerFromExecute((argv) => (argv[0] === 'bad' ? { ok: false, output: '', error: 'Error: bad\n' } : { ok: true, output: 'qdisc pfifo 0: root\n' })));
+    expect(await sendTc(path, ['qdisc', 'show'])).toEqual({ code: 0, stdout: 'qdisc pfifo 0: root\n', stderr: '' });
+    expect(await sendTc(path, ['bad'])).toEqual({ code: 1, stdout: '', stderr: 'Error: bad\n' });
   });
 });
