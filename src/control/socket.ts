@@ -14,6 +14,9 @@
  *  - A socket file left by a dead server is replaced; a live server at the same path is refused.
  *  - Nothing a client sends can crash the server: bad JSON, a wrong shape, an oversized line, a
  *    handler that throws or never answers all become error answers (or a closed connection).
+ *  - A handler that exceeds the request timeout gets an error answer and the queue moves on, so one
+ *    wedged command cannot lock the control plane forever (the tc layer's execute is synchronous in
+ *    practice, so nothing can still be running behind the next request).
  *
  * Differences from Linux: tc talks netlink to the kernel; here the "kernel" is the gateway process and
  * the transport is this socket. The `tc` argument vector is passed through unchanged.
