@@ -1,0 +1,185 @@
+/**
+ * The native addon against the real kernel (root): TUN open/EBUSY/invalid name/close, a packet each
+ * way through readBatch/writeBatch, and the timerfd timer.
+ *
+ * Everything that creates a network device runs inside a fresh namespace `tq-addon-<pid>`, through
+ * child processes (`ip netns exec NS node -e ...`: Node cannot setns itself). The namespace is deleted
+ * in afterAll and on SIGINT/SIGTERM, which removes every device with it.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const ADDON = join(ROOT, 'build', 'Release', 'tunqos_native.node');
+const NS = `tq-addon-${process.pid}`;
+const isRoot = process.getuid?.() === 0;
+
+/** The child scripts: plain CommonJS, the addon required by path. Each prints JSON lines. */
+const CHILD = String.raw`
+const addon = require(process.env.ADDON);
+const mode = process.argv[1], name = process.argv[2];
+const say = (o) => process.stdout.write(JSON.stringify(o) + '\n');
+const fail = (e) => say({ error: e.message, code: e.code, errno: e.errno });
+if (mode === 'open-once') {
+  try { const t = addon.openTun(name, {}); say(t); addon.close(t.fd); } catch (e) { fail(e); }
+} else if (mode === 'hold') {
+  let t;
+  try { t = addon.openTun(name, {}); say(t); } catch (e) { fail(e); process.exit(0); }
+  process.stdin.on('data', () => {});
+  process.stdin.on('end', () => { addon.close(t.fd); say({ closed: true }); });
+} else if (mode === 'roundtrip') {
+  const { execFileSync } = require('node:child_process');
+  const dgram = require('node:dgram');
+  const t = addon.openTun(name, {});
+  execFileSync('ip', ['addr', 'add', '10.213.0.1/24', 'dev', name]);
+  execFileSync('ip', ['link', 'set', 'dev', name, 'up']);
+  const slot = 2048, arena = new ArrayBuffer(slot * 4), bytes = new Uint8Array(arena);
+  const lens = new Uint32Array(4), ids = new Int32Array([2, 3]), out = new Int32Array(4);
+  const sock = dgram.createSocket('udp4');
+  sock.bind(4000, '10.213.0.1', () => {
+    // 1) kernel -> TUN: a datagram to a peer routed into the device must be readable
+    const poller = new addon.Poller(t.fd, () => {
+      const n = addon.readBatch(t.fd, arena, slot, ids, lens, 2, out);
+      // skip anything but our IPv4 datagram (IPv6 is off in the namespace, but be robust)
+      let id = -1;
+      for (let i = 0; i < n; i++) if (bytes[ids[i] * slot] >> 4 === 4 && bytes[ids[i] * slot + 9] === 17) { id = ids[i]; break; }
+      if (id < 0) return;
+      poller.close();
+      if (id !== 2) { bytes.copyWithin(2 * slot, id * slot, id * slot + lens[id]); lens[2] = lens[id]; }
+      const o = 2 * slot, p = bytes.subarray(o, o + lens[2]);
+      const read = { len: lens[2], version: p[0] >> 4, proto: p[9], dst: Array.from(p.subarray(16, 20)).join('.'),
+        payload: Buffer.from(p.subarray(28)).toString() };
+      // 2) TUN -> kernel: the same packet with addresses and ports swapped comes back to our socket
+      for (let i = 0; i < 4; i++) { const a = p[12 + i]; p[12 + i] = p[16 + i]; p[16 + i] = a; }
+      const sp = p[20], sp2 = p[21]; p[20] = p[22]; p[21] = p[23]; p[22] = sp; p[23] = sp2;
+      p[26] = 0; p[27] = 0; // no UDP checksum
+      p[10] = 0; p[11] = 0; let s = 0; for (let i = 0; i < 20; i += 2) s += (p[i] << 8) | p[i + 1];
+      while (s > 0xffff) s = (s & 0xffff) + (s >>> 16); s = ~s & 0xffff; p[10] = s >> 8; p[11] = s & 255;
+      sock.on('message', (msg, rinfo) => {
+        say({ read, written, echoed: msg.toString(), from: rinfo.address + ':' + rinfo.port });
+        sock.close(); addon.close(t.fd);
+      });
+      const written = { consumed: addon.writeBatch(t.fd, arena, slot, new Int32Array([2]), lens, 1, out), errors: out[1], bytes: out[2] };
+    });
+    poller.start();
+    sock.send('hello-tun', 5000, '10.213.0.2');
+  });
+  setTimeout(() => { say({ error: 'timeout' }); process.exit(1); }, 5000).unref();
+}
+`;
+
+function nsChild(args: string[]): string[] {
+  return ['netns', 'exec', NS, process.execPath, '-e', CHILD, ...args];
+}
+
+function runChild(args: string[]): any[] {
+  const r = spawnSync('ip', nsChild(args), { env: { ...process.env, ADDON }, encoding: 'utf8', timeout: 20_000 });
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l));
+}
+
+function linkExists(name: string): boolean {
+  return spawnSync('ip', ['-n', NS, 'link', 'show', 'dev', name], { stdio: 'ignore' }).status === 0;
+}
+
+const children: ChildProcess[] = [];
+function teardown(): void {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  spawnSync('ip', ['netns', 'del', NS], { stdio: 'ignore' });
+}
+const onSignal = (): void => {
+  teardown();
+  process.exit(130);
+};
+
+describe.skipIf(!isRoot)('native addon (root, in a private namespace)', () => {
+  beforeAll(() => {
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    const r = spawnSync('ip', ['netns', 'add', NS], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`ip netns add ${NS}: ${r.stderr}`);
+    // no router solicitations or MLD reports in the TUNs
+    spawnSync('ip', ['netns', 'exec', NS, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+  });
+  afterAll(() => {
+    teardown();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    expect(spawnSync('ip', ['netns', 'pids', NS], { stdio: 'ignore' }).status).not.toBe(0); // gone
+  });
+
+  it('opens (creating) a TUN device; a second open gets EBUSY; closing releases the device', async () => {
+    const holder = spawn('ip', nsChild(['hold', 'tqa0']), { env: { ...process.env, ADDON }, stdio: ['pipe', 'pipe', 'inherit'] });
+    children.push(holder);
+    const lines = createInterface({ input: holder.stdout! })[Symbol.asyncIterator]();
+    const opened = JSON.parse((await lines.next()).value);
+    expect(opened.name).toBe('tqa0');
+    expect(opened.fd).toBeGreaterThan(2);
+    expect(linkExists('tqa0')).toBe(true);
+
+    const second = runChild(['open-once', 'tqa0']);
+    expect(second[0].code).toBe('EBUSY');
+    expect(second[0].errno).toBe(16);
+    expect(second[0].error).toMatch(/tqa0.*in use/);
+
+    // the CLI turns the same failure into exit code 1 and a message naming the device
+    const cli = spawnSync('ip', ['netns', 'exec', NS, process.execPath, join(ROOT, 'bin', 'tunqos.js'), 'run', '--dev', 'tqa0'], { encoding: 'utf8', timeout: 30_000 });
+    expect(cli.status).toBe(1);
+    expect(cli.stderr).toMatch(/"tqa0".*in use/);
+
+    holder.stdin!.end();
+    expect(JSON.parse((await lines.next()).value)).toEqual({ closed: true });
+    await new Promise((r) => holder.once('exit', r));
+    expect(linkExists('tqa0')).toBe(false); // not persistent: gone with its last fd
+    expect(runChild(['open-once', 'tqa0'])[0].name).toBe('tqa0');
+  });
+
+  it('rejects invalid interface names with EINVAL and a message naming the name', () => {
+    for (const bad of ['', 'a/b', 'has space', 'x:1', 'abcdefghijklmnop']) {
+      const [r] = runChild(['open-once', bad]);
+      expect(r.code).toBe('EINVAL');
+      expect(r.error).toContain(`"${bad}"`);
+    }
+    const cli = spawnSync('ip', ['netns', 'exec', NS, process.execPath, join(ROOT, 'bin', 'tunqos.js'), 'run', '--dev', 'bad/name'], { encoding: 'utf8', timeout: 30_000 });
+    expect(cli.status).toBe(1);
+    expect(cli.stderr).toContain('"bad/name"');
+  });
+
+  it('reads a packet the kernel routes into the TUN and injects one written to it (readBatch/writeBatch, Poller)', () => {
+    const [r] = runChild(['roundtrip', 'tqr0']);
+    expect(r.error).toBeUndefined();
+    expect(r.read).toMatchObject({ version: 4, proto: 17, dst: '10.213.0.2', payload: 'hello-tun', len: 28 + 9 });
+    expect(r.written).toEqual({ consumed: 1, errors: 0, bytes: 37 });
+    expect(r.echoed).toBe('hello-tun');
+    expect(r.from).toBe('10.213.0.2:5000');
+  });
+
+  it('the timerfd timer fires once, not before its CLOCK_MONOTONIC deadline', async () => {
+    const addon = createRequire(import.meta.url)(ADDON);
+    const fires: number[] = [];
+    const timer = new addon.Timer(() => {
+      const t = process.hrtime();
+      fires.push(t[0] * 1e9 + t[1]);
+    });
+    const t0 = process.hrtime();
+    const deadline = t0[0] * 1e9 + t0[1] + 20e6;
+    timer.arm(deadline);
+    await new Promise((r) => setTimeout(r, 300)); // a generous bound on a shared machine
+    expect(fires.length).toBe(1);
+    expect(fires[0]).toBeGreaterThanOrEqual(deadline);
+    // disarm cancels
+    const t1 = process.hrtime();
+    timer.arm(t1[0] * 1e9 + t1[1] + 30e6);
+    timer.disarm();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(fires.length).toBe(1);
+    timer.close();
+    expect(() => timer.arm(0)).toThrow(/closed/);
+  });
+});
