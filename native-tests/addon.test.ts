@@ -12,6 +12,16 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Classifier } from '../src/classify/classifier';
+import { Forwarder } from '../src/forwarder';
+import { MemoryLink } from '../src/link/memory';
+import { TimerfdTimer } from '../src/link/timerfd';
+import { Arena } from '../src/packet/arena';
+import { type Qdisc, type QdiscOwner, TC_H_ROOT, XMIT_SUCCESS } from '../src/qdisc/qdisc';
+import { PacketRing } from '../src/qdisc/ring';
+import { QdiscStats } from '../src/qdisc/stats';
+import { MonotonicClock, type Nanos } from '../src/time/clock';
+import { ipv4Bytes } from '../test/support/packets';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ADDON = join(ROOT, 'build', 'Release', 'tunqos_native.node');
@@ -181,5 +191,68 @@ describe.skipIf(!isRoot)('native addon (root, in a private namespace)', () => {
     expect(fires.length).toBe(1);
     timer.close();
     expect(() => timer.arm(0)).toThrow(/closed/);
+  });
+});
+
+/** One packet per `interval` ns: a throttled root that needs the timer to make progress. */
+class Paced implements Qdisc {
+  readonly kind = 'paced';
+  handle = 0;
+  parent = TC_H_ROOT;
+  readonly stats = new QdiscStats();
+  filters: Classifier | null = null;
+  owner: QdiscOwner | null = null;
+  wakeAt: Nanos = Infinity;
+  next = 0;
+  /** when each dequeued packet became eligible */
+  readonly eligible: number[] = [];
+  private readonly ring = new PacketRing(64);
+  constructor(readonly interval: Nanos) {}
+  enqueue(pkt: number): number {
+    this.ring.push(pkt);
+    this.stats.qlen++;
+    return XMIT_SUCCESS;
+  }
+  dequeue(now: Nanos): number {
+    if (this.stats.qlen === 0) return -1;
+    if (now < this.next) {
+      this.wakeAt = this.next;
+      return -1;
+    }
+    this.eligible.push(Math.max(this.next, 0));
+    this.next = Math.max(now, this.next) + this.interval;
+    this.wakeAt = Infinity;
+    this.stats.qlen--;
+    return this.ring.shift();
+  }
+  peek(): number {
+    return this.ring.peek();
+  }
+  reset(): void {}
+}
+
+describe('Forwarder on the timerfd timer (real time, no network)', () => {
+  it('a throttled root is woken by the timer: every packet goes out, none before it is eligible', async () => {
+    const arena = new Arena(64);
+    const clock = new MonotonicClock();
+    const sentAt: number[] = [];
+    const rx = new MemoryLink(arena);
+    const tx = new MemoryLink(arena, { name: 'out' });
+    const write = tx.writeBatch.bind(tx);
+    tx.writeBatch = (ids, n) => {
+      for (let i = 0; i < n; i++) sentAt.push(clock.now());
+      return write(ids, n);
+    };
+    const root = new Paced(5e6);
+    const fwd = new Forwarder({ rx, tx, arena, clock, timer: new TimerfdTimer(), tree: { root } });
+    fwd.start();
+    for (let i = 0; i < 5; i++) rx.inject(ipv4Bytes({ sport: i }));
+    rx.signal();
+    for (let waited = 0; tx.written.length < 5 && waited < 2000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    fwd.stop();
+    expect(tx.written.map((p) => (p[20] << 8) | p[21])).toEqual([0, 1, 2, 3, 4]);
+    for (let i = 0; i < 5; i++) expect(sentAt[i]).toBeGreaterThanOrEqual(root.eligible[i]);
+    expect(fwd.counters.wakeups).toBeGreaterThanOrEqual(4);
+    expect(arena.available).toBe(64);
   });
 });
