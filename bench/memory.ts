@@ -38,7 +38,7 @@ interface GcCounts {
 
 const gcEvents: { t: number; kind: number; duration: number }[] = [];
 const obs = new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) gcEvents.push({ t: e.startTime, kind: (e.detail as { kind: number }).kind, duration: e.duration });
+  for (const e of list.getEntries()) gcEvents.push({ t: e.startTime, kind: ((e as unknown as { detail: { kind: number } }).detail).kind, duration: e.duration });
 });
 obs.observe({ entryTypes: ['gc'] });
 
