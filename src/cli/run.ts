@@ -139,6 +139,7 @@ export async function runGateway(opts: RunOptions, hooks: GatewayHooks = {}, log
       gw.devices.push({ name: link.name, arena, env, tree, link, egress, forwarder });
     }
   } catch (e) {
+    for (const d of gw.devices) d.forwarder.timer.close();
     for (const l of opened) l.close();
     throw e;
   }
