@@ -1,0 +1,177 @@
+/**
+ * Where does a packet go? The engine of `tunqos classify`: one packet through one device side.
+ *
+ * Two views are combined:
+ *  - the filters it meets: starting at the root qdisc, each qdisc's (and, HTB-style, each inner
+ *    class's) filter chain is traced with classifyTrace (src/classify/chain.ts); a result naming an
+ *    inner class with filters of its own continues there; a leaf class's classful qdisc continues too;
+ *  - where it really lands: the packet is enqueued into the live tree and the leaf whose queue grew
+ *    is the answer. That makes HTB defaults, the direct queue, PRIO priomaps, police drops and queue
+ *    limits come out exactly as the forwarder would do them, without re-implementing any of them.
+ *    The tree is purged afterwards (reset), so every packet starts from an empty tree; use this on a
+ *    model that forwards nothing (check/classify), never on a live gateway.
+ * The answer is the class as tc writes it (`1:10`), `default 1:30` (no filter decided at the root and
+ * the kind's default took it), `direct` (queued at the root itself: HTB's unshaped direct queue), the
+ * qdisc for a classless root (`root pfifo 1:`), or `dropped`.
+ */
+import { CLS_NOMATCH, CLS_SHOT, type Classifier } from '../classify/classifier';
+import type { Arena } from '../packet/arena';
+import { preparePacket, PREP_OK, PREP_REASON_NAMES } from '../packet/prepare';
+import { type Qdisc, type QdiscClass, XMIT_DROP, isClassful } from '../qdisc/qdisc';
+import type { DeviceModel, DeviceSide } from './device';
+import { IngressQdisc } from './kinds/ingress';
+import { formatHandle } from './values';
+
+export interface PacketTrace {
+  summary: string;
+  /** filters met, in order, e.g. `1: prio 1 ip 800::800 → 1:10` */
+  filters: string[];
+  /** `1:10`, `default 1:30`, `direct`, `dropped`, ... */
+  verdict: string;
+  /** the classid it landed in (0 when none) */
+  classid: number;
+}
+
+type Traceable = Classifier & { classifyTrace?(pkt: number, now: number): { result: number; steps: unknown[] } };
+
+function stepText(at: number, s: unknown): string {
+  if (typeof s === 'string') return `${formatHandle(at)} ${s}`;
+  const o = s as { prio?: number; protocol?: string; verdict?: string; handle?: string; classid?: number; nodesTried?: number };
+  const head = `${formatHandle(at)} prio ${o.prio} ${o.protocol ?? ''}`.trimEnd();
+  if (o.classid !== undefined && o.handle) return `${head} ${o.handle} ${o.verdict} → ${formatHandle(o.classid)}`;
+  if (o.handle) return `${head} ${o.handle} ${o.verdict}`;
+  return `${head} ${o.verdict}${o.nodesTried !== undefined ? ` (${o.nodesTried} tried)` : ''}`;
+}
+
+function runFilters(filters: Classifier | null, at: number, pkt: number, now: number, out: string[]): number {
+  if (!filters) return CLS_NOMATCH;
+  const t = filters as Traceable;
+  if (typeof t.classifyTrace === 'function') {
+    const r = t.classifyTrace(pkt, now);
+    for (const s of r.steps) out.push(stepText(at, s));
+    return r.result;
+  }
+  return filters.classify(pkt, now);
+}
+
+/** A one-line description: `tcp 10.0.0.1:1234 > 10.0.1.1:80 len 60 tos 0x00`. */
+export function summarize(b: Uint8Array): string {
+  if (b.length < 1) return 'empty packet';
+  const v = b[0] >> 4;
+  if (v === 4 && b.length >= 20) {
+    const ihl = (b[0] & 0x0f) * 4;
+    const proto = b[9];
+    const src = `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
+    const dst = `${b[16]}.${b[17]}.${b[18]}.${b[19]}`;
+    const len = (b[2] << 8) | b[3];
+    const tos = `tos 0x${b[1].toString(16).padStart(2, '0')}`;
+    const frag = ((b[6] & 0x1f) << 8) | b[7];
+    const ports = frag === 0 && b.length >= ihl + 4 ? [(b[ihl] << 8) | b[ihl + 1], (b[ihl + 2] << 8) | b[ihl + 3]] : null;
+    if ((proto === 6 || proto === 17) && ports) return `${proto === 6 ? 'tcp' : 'udp'} ${src}:${ports[0]} > ${dst}:${ports[1]} len ${len} ${tos}`;
+    if (proto === 1 && b.length >= ihl + 2) return `icmp ${src} > ${dst} type ${b[ihl]} code ${b[ihl + 1]} len ${len} ${tos}`;
+    return `ip proto ${proto} ${src} > ${dst} len ${len} ${tos}`;
+  }
+  if (v === 6 && b.length >= 40) {
+    const hex = (o: number): string => {
+      const w: string[] = [];
+      for (let i = 0; i < 16; i += 2) w.push(((b[o + i] << 8) | b[o + i + 1]).toString(16));
+      return w.join(':').replace(/(^|:)0(:0)+(:|$)/, '::');
+    };
+    const nh = b[6];
+    const ports = (nh === 6 || nh === 17) && b.length >= 44 ? `:${(b[40] << 8) | b[41]}` : '';
+    const dports = (nh === 6 || nh === 17) && b.length >= 44 ? `:${(b[42] << 8) | b[43]}` : '';
+    const name = nh === 6 ? 'tcp6' : nh === 17 ? 'udp6' : `ip6 nh ${nh}`;
+    return `${name} ${hex(8)}${ports} > ${hex(24)}${dports} len ${40 + ((b[4] << 8) | b[5])}`;
+  }
+  return `not IP (${b.length} bytes)`;
+}
+
+interface Leaf {
+  cls: QdiscClass;
+  owner: Qdisc;
+  depth: number;
+}
+
+function leaves(q: Qdisc, depth: number, out: Leaf[]): void {
+  if (q instanceof IngressQdisc) {
+    leaves(q.child, depth + 1, out);
+    return;
+  }
+  if (!isClassful(q)) return;
+  for (const cls of q.classes()) {
+    if (cls.leaf) {
+      out.push({ cls, owner: q, depth });
+      leaves(cls.leaf, depth + 1, out);
+    }
+  }
+}
+
+/** Traces one packet (`bytes` from the IP header on) through `side` of `model`. */
+export function tracePacket(model: DeviceModel, side: DeviceSide, bytes: Uint8Array, now: number): PacketTrace {
+  const arena: Arena = model.arena;
+  const summary = summarize(bytes);
+  const pkt = arena.allocFrom(bytes);
+  if (pkt < 0) return { summary, filters: [], verdict: 'dropped (larger than an arena slot)', classid: 0 };
+  const prep = preparePacket(arena, pkt);
+  if (prep !== PREP_OK) {
+    arena.free(pkt);
+    return { summary, filters: [], verdict: `dropped (${PREP_REASON_NAMES[prep]})`, classid: 0 };
+  }
+  // 1. the filters, descending HTB-style
+  const filters: string[] = [];
+  const root = side.root;
+  let q: Qdisc = root;
+  let decided = false;
+  let shot = false;
+  if (q instanceof IngressQdisc) {
+    const r = runFilters(q.filters, q.handle, pkt, now, filters);
+    if (r === CLS_SHOT) shot = true;
+    q = q.child;
+  }
+  for (let guard = 0; !shot && guard < 32; guard++) {
+    let r = runFilters(q.filters, q.handle, pkt, now, filters);
+    if (r === CLS_SHOT) {
+      shot = true;
+      break;
+    }
+    if (r === CLS_NOMATCH || !isClassful(q)) break;
+    if (q === root || guard === 0) decided = true;
+    // inner classes with filters of their own continue the descent
+    let cls = q.getClass(r);
+    while (cls && !cls.leaf && cls.filters) {
+      const r2 = runFilters(cls.filters, cls.classid, pkt, now, filters);
+      if (r2 === CLS_SHOT) {
+        shot = true;
+        break;
+      }
+      if (r2 === CLS_NOMATCH) break;
+      r = r2;
+      cls = q.getClass(r);
+    }
+    if (!cls || !cls.leaf || !isClassful(cls.leaf) || shot) break;
+    q = cls.leaf;
+  }
+  // 2. where it lands
+  const ls: Leaf[] = [];
+  leaves(root, 0, ls);
+  const before = ls.map((l) => l.cls.leaf!.stats.qlen);
+  const rootBefore = root.stats.qlen;
+  const verdict = root.enqueue(pkt, now);
+  let landed: Leaf | null = null;
+  ls.forEach((l, i) => {
+    if (l.cls.leaf!.stats.qlen > before[i] && (!landed || l.depth >= landed.depth)) landed = l;
+  });
+  const rootGrew = root.stats.qlen > rootBefore;
+  root.reset();
+  let text: string;
+  let classid = 0;
+  const hit = landed as Leaf | null;
+  if (hit) {
+    classid = hit.cls.classid;
+    text = decided ? formatHandle(classid) : `default ${formatHandle(classid)}`;
+  } else if (rootGrew) {
+    text = isClassful(root) || root instanceof IngressQdisc ? 'direct' : `root ${root.kind} ${formatHandle(root.handle)}`;
+  } else text = verdict === XMIT_DROP ? "dropped" : "dropped (nowhere)";
+  if (shot && !hit) text = 'dropped (police)';
+  return { summary, filters, verdict: text, classid };
+}
