@@ -3,3 +3,4 @@
  * each discipline adds one import line here.
  */
 import './fifo';
+import './ingress';
