@@ -3,4 +3,9 @@
  * each discipline adds one import line here.
  */
 import './fifo';
+import './pfifo_fast';
+import './prio';
+import './tbf';
+import './sfq';
+import './red';
 import './ingress';
