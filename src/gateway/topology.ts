@@ -293,7 +293,9 @@ function build(t: Topology): void {
   const tables: Record<string, number> = { [IFACES.tunUp]: TABLE_UP, [IFACES.tunDown]: TABLE_DOWN };
   for (const tun of t.tuns) {
     runInNs(g, ['ip', 'tuntap', 'add', 'dev', tun, 'mode', 'tun']);
-    runInNs(g, ['ip', 'link', 'set', tun, 'mtu', mtu, 'up']);
+    // txqueuelen 1000 as tunqos sets it on the devices it opens (the TUN default is 500), so the C
+    // loop and tunqos are measured behind the same kernel queue.
+    runInNs(g, ['ip', 'link', 'set', tun, 'mtu', mtu, 'txqueuelen', '1000', 'up']);
     runInNs(g, ['ip', 'route', 'add', 'default', 'dev', tun, 'table', String(tables[tun])]);
   }
   const devs = [IFACES.gatewayClientSide, IFACES.gatewayServerSide, ...t.tuns];
