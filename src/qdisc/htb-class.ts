@@ -131,6 +131,8 @@ export class HtbClass implements QdiscClass {
   leaf: Qdisc | null = null;
   filters: Classifier | null = null;
   readonly stats = new QdiscStats();
+  /** CBQ mapped onto HTB only: this class as a split node, TC_PRIO priority → class minor (0 none) */
+  defaults: Int32Array | null = null;
 
   // Configuration (bytes/s, ns, bytes).
   rate = 0;

@@ -155,8 +155,13 @@ export class Htb implements ClassfulQdisc, QdiscOwner {
   directPackets = 0;
   /** accepted and ignored (no hardware here) */
   offload = false;
+  /**
+   * Only for CBQ mapped onto HTB: TC_PRIO priority (0..15) → class minor for unclassified packets at
+   * the root (CBQ's split 1:0 defaults); 0 = none. Plain HTB leaves it null.
+   */
+  rootDefaults: Int32Array | null = null;
 
-  private readonly env: QdiscEnv;
+  readonly env: QdiscEnv;
   private direct: PacketRing;
   /** class by minor (all classes share the qdisc's major): the hot-path lookup */
   private readonly byMinor: (HtbClass | null)[];
@@ -436,6 +441,7 @@ export class Htb implements ClassfulQdisc, QdiscOwner {
       }
     }
     let hops = 0;
+    let head: HtbClass | null = null;
     while (tcf !== null) {
       const res = tcf.classify(pkt, now);
       if (res === CLS_NOMATCH || res < 0) {
@@ -451,7 +457,19 @@ export class Htb implements ClassfulQdisc, QdiscOwner {
         return cl.minor;
       }
       if (++hops > TC_HTB_MAXDEPTH) return TO_DROP_LOOP;
+      head = cl;
       tcf = cl.filters;
+    }
+    // CBQ's split/defmap (cbq.ts): the head reached maps the packet's TOS priority to a class.
+    const map = head === null ? this.rootDefaults : head.defaults;
+    if (map !== null && prio >>> 16 === 0) {
+      let m = map[prio & 15];
+      if (m === 0) m = map[0];
+      const d = m !== 0 ? this.byMinor[m] : null;
+      if (d !== null && d.level === 0) {
+        arena.classid[pkt] = d.classid;
+        return d.minor;
+      }
     }
     const def = this.defcls !== 0 ? this.byMinor[this.defcls & 0xffff] : null;
     if (def === null || def.level !== 0) return TO_DIRECT;

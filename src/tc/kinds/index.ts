@@ -9,3 +9,4 @@ import './tbf';
 import './sfq';
 import './red';
 import './ingress';
+import './htb';
