@@ -52,6 +52,13 @@ export interface ForwarderOptions {
   txBatch?: number;
   /** read batches per readable event before yielding to the event loop (default 16) */
   maxReadBatches?: number;
+  /** told the sojourn time of every dequeued packet (metrics' latency histograms); must not allocate */
+  sojourn?: SojournSink | null;
+}
+
+/** Receives each dequeued packet's class and time spent queued (src/control/sojourn.ts implements it). */
+export interface SojournSink {
+  observe(classid: number, ns: Nanos): void;
 }
 
 /** Never arm a timer closer than this after `now` when the tree says "now" but sent nothing. */
@@ -98,6 +105,7 @@ export class Forwarder {
   private readonly rxBatch: number;
   private readonly txBatch: number;
   private readonly maxReadBatches: number;
+  private readonly sojourn: SojournSink | null;
   private readonly onReadableBound: () => void;
   private readonly onTimerBound: () => void;
 
@@ -111,6 +119,7 @@ export class Forwarder {
     this.rxBatch = opts.rxBatch ?? 64;
     this.txBatch = opts.txBatch ?? 64;
     this.maxReadBatches = opts.maxReadBatches ?? 16;
+    this.sojourn = opts.sojourn ?? null;
     if (this.rxBatch < 1 || this.txBatch < 1) throw new RangeError('rxBatch and txBatch must be at least 1');
     this.rxIds = new Int32Array(this.rxBatch);
     this.txIds = new Int32Array(this.txBatch);
@@ -192,6 +201,7 @@ export class Forwarder {
     for (;;) {
       const id = root.dequeue(now);
       if (id < 0) break;
+      if (this.sojourn !== null) this.sojourn.observe(this.arena.classid[id], now - this.arena.enqTime[id]);
       ids[k++] = id;
       out++;
       if (k === batch) {
