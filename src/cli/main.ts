@@ -3,6 +3,8 @@
  * each subcommand lives in its own file and registers itself on the program.
  */
 import { Command } from 'commander';
+import { registerCheck } from './check';
+import { registerClassify } from './classify';
 import { registerRun } from './run';
 import { registerTc } from './tc';
 
@@ -15,5 +17,7 @@ program
 // Subcommands register here, one line each.
 registerRun(program);
 registerTc(program);
+registerCheck(program);
+registerClassify(program);
 
 await program.parseAsync(process.argv);

@@ -97,6 +97,13 @@ class Shadow {
   ingressChild: number;
   readonly filters: FilterSet;
   readonly ops: Op[] = [];
+  /** the command each op came from (kinds' warnings during the replay are located there) */
+  readonly opTokens: Token[] = [];
+  current: Token | undefined;
+  push(op: Op): void {
+    this.ops.push(op);
+    this.opTokens.push(this.current!);
+  }
   filtersTouched = false;
 
   constructor(readonly model: DeviceModel) {
@@ -164,6 +171,7 @@ export function applyCommands(target: ApplyTarget, commands: readonly TcCommand[
         shadows.set(model, sh);
       }
       const pctx = ctxFor(model);
+      sh.current = cmd.anchor;
       try {
         if (cmd.object === 'qdisc') playQdisc(sh, cmd, pctx, target, notes);
         else if (cmd.object === 'class') playClass(sh, cmd, pctx, notes);
@@ -175,7 +183,7 @@ export function applyCommands(target: ApplyTarget, commands: readonly TcCommand[
     }
     current = undefined;
     // 2. replay on the live models
-    for (const sh of shadows.values()) commit(sh, notes);
+    for (const sh of shadows.values()) commit(sh, notes, (t) => (current = t));
   } finally {
     target.setWarnSink(null);
   }
@@ -299,7 +307,7 @@ function playQdisc(sh: Shadow, cmd: QdiscCommand, ctx: ParseContext, target: App
           }
         } else {
           const opts = kind.parseQdisc(new Args(cmd.options, cmd.kind), ctx);
-          sh.ops.push({ op: 'change', q: curNode.inst, kind, opts });
+          sh.push({ op: 'change', q: curNode.inst, kind, opts });
           return;
         }
       }
@@ -310,12 +318,12 @@ function playQdisc(sh: Shadow, cmd: QdiscCommand, ctx: ParseContext, target: App
     const handle = cmd.handle ?? nextFreeHandle(sh, target);
     const node = createFresh(sh, cmd, kind, handle, attach, ctx);
     if (curNode) {
-      sh.ops.push({ op: 'ungraft', where: attach.where, classid: attach.classid, holder: attach.holder?.inst ?? null, q: curNode.inst, label: label(curNode) });
+      sh.push({ op: 'ungraft', where: attach.where, classid: attach.classid, holder: attach.holder?.inst ?? null, q: curNode.inst, label: label(curNode) });
       dropSubtree(sh, cur, ctx);
     }
     sh.qdiscs.set(handle, node);
     setAttached(sh, attach, handle);
-    sh.ops.push({ op: 'graft', where: attach.where, classid: attach.classid, holder: attach.holder?.inst ?? null, q: node.inst, kind });
+    sh.push({ op: 'graft', where: attach.where, classid: attach.classid, holder: attach.holder?.inst ?? null, q: node.inst, kind });
     return;
   }
 
@@ -342,11 +350,11 @@ function playQdisc(sh: Shadow, cmd: QdiscCommand, ctx: ParseContext, target: App
   if (cmd.verb === 'change') {
     if (!cmd.kind) throw new TcError('missing qdisc kind (the kind of the qdisc to change)', cmd.anchor);
     const opts = node.kind.parseQdisc(new Args(cmd.options, cmd.kind), ctx);
-    sh.ops.push({ op: 'change', q: node.inst, kind: node.kind, opts });
+    sh.push({ op: 'change', q: node.inst, kind: node.kind, opts });
     return;
   }
   // del
-  sh.ops.push({ op: 'ungraft', where: a.where, classid: a.classid, holder: a.holder?.inst ?? null, q: node.inst, label: label(node) });
+  sh.push({ op: 'ungraft', where: a.where, classid: a.classid, holder: a.holder?.inst ?? null, q: node.inst, label: label(node) });
   dropSubtree(sh, node.handle, ctx);
   setAttached(sh, a, 0);
   void notes;
@@ -432,7 +440,7 @@ function playClass(sh: Shadow, cmd: ClassCommand, ctx: ParseContext, _notes: str
     q.classes.delete(classid);
     const p = q.classes.get(existing.parentid);
     if (p) p.children--;
-    sh.ops.push({ op: 'delClass', q: cq, kind, classid });
+    sh.push({ op: 'delClass', q: cq, kind, classid });
     return;
   }
   if (!kind.parseClass || !isClassful(cq)) throw new TcError(`${kind.kind} has no classes to ${cmd.verb}`, cmd.kind);
@@ -449,7 +457,7 @@ function playClass(sh: Shadow, cmd: ClassCommand, ctx: ParseContext, _notes: str
     const prev = existing.opts ?? (existing.live && kind.classOptions ? kind.classOptions(cq, existing.live) : undefined);
     const opts = kind.parseClass(args, ctx, cq, prev);
     existing.opts = opts;
-    sh.ops.push({ op: 'changeClass', q: cq, kind, classid, opts, prev });
+    sh.push({ op: 'changeClass', q: cq, kind, classid, opts, prev });
     return;
   }
   if (cmd.verb === 'change') throw new TcError(`class ${formatHandle(classid)} not found on ${dev}`, cmd.classidToken);
@@ -464,7 +472,7 @@ function playClass(sh: Shadow, cmd: ClassCommand, ctx: ParseContext, _notes: str
     parentClass.children++;
   }
   q.classes.set(classid, { classid, parentid, children: 0, leaf: 0, opts, live: undefined });
-  sh.ops.push({ op: 'addClass', q: cq, kind, classid, parentid, opts });
+  sh.push({ op: 'addClass', q: cq, kind, classid, parentid, opts });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -494,12 +502,16 @@ function playFilter(sh: Shadow, cmd: FilterCommandWords, ctx: ParseContext): voi
 // ---------------------------------------------------------------------------------------------
 // the live replay
 
-function commit(sh: Shadow, notes: string[]): void {
+function commit(sh: Shadow, notes: string[], locate: (t: Token | undefined) => void): void {
   const model = sh.model;
   const undo: (() => void)[] = [];
   const purge: { q: Qdisc; label: string }[] = [];
   try {
-    for (const op of sh.ops) replay(model, op, undo, purge);
+    sh.ops.forEach((op, i) => {
+      locate(sh.opTokens[i]);
+      replay(model, op, undo, purge);
+    });
+    locate(undefined);
   } catch (e) {
     for (let i = undo.length - 1; i >= 0; i--) {
       try {

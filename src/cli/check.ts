@@ -1,0 +1,144 @@
+/**
+ * `tunqos check -c FILE | --script FILE`: validate a configuration without root and without a TUN.
+ *
+ * Loads the configuration into a private model (exactly what `tunqos run` would apply), then prints,
+ * per device and side, the tree (qdiscs, classes with their rates, leaf qdiscs) and the filters as
+ * `tc filter show` prints them (u32 tables included), followed by warnings:
+ *  - from the kinds and the filter parser (quantum clamped, DESIGN.md D3/D4 leniencies, ...);
+ *  - HTB without a usable default class (default 0, missing or not a leaf): unclassified traffic
+ *    goes to the unshaped direct queue (DESIGN.md D2);
+ *  - a class whose ceil is below its rate (children whose rates add up above their parent's rate:
+ *    the HTB kind warns about that itself).
+ * Exit status 1 with `FILE:LINE:COL: message` when the configuration is wrong, 0 otherwise.
+ */
+import type { Command } from 'commander';
+import { type Qdisc, type QdiscClass, isClassful } from '../qdisc/qdisc';
+import { parseRate } from '../time/units';
+import { type LoadedConfig, loadConfig } from '../tc/config';
+import type { DeviceModel } from '../tc/device';
+import { IngressQdisc } from '../tc/kinds/ingress';
+import { formatHandle } from '../tc/values';
+
+export interface CheckIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+/** what a class prints as `rate X ceil Y` (read from the kind's own formatter) */
+function ratesOf(model: DeviceModel, q: Qdisc, cls: QdiscClass): { rate: number; ceil: number } | null {
+  const k = model.kindOf(q);
+  if (!k.formatClass || !isClassful(q)) return null;
+  const text = k.formatClass(q, cls, false);
+  const rate = /(?:^|\s)rate (\S+)/.exec(text);
+  if (!rate) return null;
+  const ceil = /(?:^|\s)ceil (\S+)/.exec(text);
+  const r = parseRate(rate[1]);
+  return { rate: r, ceil: ceil ? parseRate(ceil[1]) : r };
+}
+
+function htbDefault(model: DeviceModel, q: Qdisc): number | null {
+  const k = model.kindOf(q);
+  if (k.kind !== 'htb' || !k.qdiscJson) return null;
+  const d = k.qdiscJson(q).default;
+  if (typeof d === 'number') return d;
+  if (typeof d === 'string') return parseInt(d.replace(/^0x/i, ''), 16);
+  return null;
+}
+
+/** the structural warnings `check` adds to the kinds' and filters' own */
+export function analyse(model: DeviceModel): string[] {
+  const w: string[] = [];
+  for (const { q } of model.allQdiscs()) {
+    if (!isClassful(q) || q.handle === 0) continue;
+    const classes = q.classes();
+    const def = htbDefault(model, q);
+    if (def !== null) {
+      const id = (q.handle | def) >>> 0;
+      const cls = def === 0 ? undefined : q.getClass(id);
+      const isInner = cls && classes.some((c) => c.parentid === cls.classid);
+      if (def === 0) w.push(`${model.name}: htb ${formatHandle(q.handle)} has no default class: unclassified traffic bypasses shaping (direct queue)`);
+      else if (!cls) w.push(`${model.name}: htb ${formatHandle(q.handle)} default ${def.toString(16)} names no class (${formatHandle(id)}): unclassified traffic bypasses shaping (direct queue)`);
+      else if (isInner) w.push(`${model.name}: htb ${formatHandle(q.handle)} default ${formatHandle(id)} is an inner class: unclassified traffic bypasses shaping (direct queue)`);
+    }
+    const rates = new Map<number, { rate: number; ceil: number }>();
+    for (const c of classes) {
+      const r = ratesOf(model, q, c);
+      if (r) rates.set(c.classid, r);
+    }
+    for (const c of classes) {
+      const r = rates.get(c.classid);
+      if (r && r.ceil < r.rate) w.push(`${model.name}: class ${formatHandle(c.classid)} has ceil below rate`);
+    }
+  }
+  return w;
+}
+
+/** the tree of one device, indented */
+export function renderTree(model: DeviceModel): string {
+  const lines: string[] = [];
+  const qline = (q: Qdisc, depth: number): void => {
+    const k = model.kindOf(q);
+    const handle = q.handle === 0 ? '(default)' : formatHandle(q.handle);
+    const opts = k.formatQdisc(q, true).trim();
+    lines.push(`${'  '.repeat(depth)}qdisc ${k.kind} ${handle}${opts ? ` ${opts}` : ''}`);
+    if (q instanceof IngressQdisc) {
+      if (!q.childIsDefault) qline(q.child, depth + 1);
+      else lines.push(`${'  '.repeat(depth + 1)}(pass-through, unshaped)`);
+      return;
+    }
+    if (!isClassful(q)) return;
+    const classes = q.classes();
+    const cline = (c: QdiscClass, d: number): void => {
+      const text = k.formatClass ? k.formatClass(q, c, true).trim() : '';
+      lines.push(`${'  '.repeat(d)}class ${formatHandle(c.classid)}${text ? ` ${text}` : ''}`);
+      for (const child of classes.filter((x) => x.parentid === c.classid)) cline(child, d + 1);
+      if (c.leaf && c.leaf.handle !== 0) qline(c.leaf, d + 1);
+    };
+    for (const c of classes.filter((x) => x.parentid === q.handle || !classes.some((p) => p.classid === x.parentid))) cline(c, depth + 1);
+  };
+  lines.push(`dev ${model.name} egress:`);
+  qline(model.egress.root, 1);
+  if (model.ingressQdisc) {
+    lines.push(`dev ${model.name} ingress:`);
+    qline(model.ingress.root, 1);
+  }
+  const parents = model.filters.parents();
+  if (parents.length > 0) {
+    lines.push(`dev ${model.name} filters:`);
+    const text = model.filters.show(undefined, { stats: false, details: false });
+    for (const l of text.split('\n')) if (l !== '') lines.push(`  ${l}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function runCheck(opts: { config?: string; script?: string }, io: CheckIo): number {
+  if (!opts.config === !opts.script) {
+    io.err('tunqos check: give exactly one of -c FILE or --script FILE\n');
+    return 2;
+  }
+  let loaded: LoadedConfig;
+  try {
+    loaded = loadConfig(opts.config ? { file: opts.config } : { script: opts.script });
+  } catch (e) {
+    io.err(`${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+  for (const d of loaded.devices.values()) io.out(renderTree(d));
+  const warnings = [...loaded.warnings];
+  for (const d of loaded.devices.values()) warnings.push(...analyse(d).map((m) => `warning: ${m}`));
+  for (const w of warnings) io.err(`${w}\n`);
+  io.out(`${opts.config ?? opts.script}: OK (${loaded.devices.size} device${loaded.devices.size === 1 ? '' : 's'}, ${warnings.length} warning${warnings.length === 1 ? '' : 's'})\n`);
+  return 0;
+}
+
+export function registerCheck(program: Command): void {
+  program
+    .command('check')
+    .summary('validate a tc config or script; print the tree, the filters and warnings')
+    .description('Validate a configuration (no root needed): print each device\'s qdisc/class tree and compiled filters, then warnings.')
+    .option('-c, --config <file>', 'a file of tc commands')
+    .option('--script <file>', 'a bash script: run with tc (and ip, iptables, ...) recorded, never executed')
+    .action((o: { config?: string; script?: string }) => {
+      process.exitCode = runCheck(o, { out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t) });
+    });
+}
