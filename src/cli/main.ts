@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { registerCheck } from './check';
 import { registerClassify } from './classify';
+import { registerGateway } from './gateway';
 import { registerRun } from './run';
 import { registerTc } from './tc';
 
@@ -19,5 +20,6 @@ registerRun(program);
 registerTc(program);
 registerCheck(program);
 registerClassify(program);
+registerGateway(program);
 
 await program.parseAsync(process.argv);
