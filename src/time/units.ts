@@ -114,10 +114,20 @@ export function formatSize(bytes: number): string {
   return `${sz}b`;
 }
 
-/** tc's sprint_time: ns → `50.0ms`, `1.0s`, `800us`. */
+/**
+ * tc's sprint_time (iproute2 6.x): `%.3gs`, `%.3gms` or `%uus` of a time in whole µs: `560ms`,
+ * `1.5s`, `800us`, `1e+03s`.
+ */
 export function formatTime(ns: number): string {
-  const us = ns / 1e3;
-  if (us >= 1e6) return `${(us / 1e6).toFixed(1)}s`;
-  if (us >= 1e3) return `${(us / 1e3).toFixed(1)}ms`;
-  return `${Math.round(us)}us`;
+  const us = Math.floor(ns / 1e3) >>> 0;
+  const g3 = (x: number): string => {
+    if (x >= 1000) {
+      const e = Math.floor(Math.log10(x));
+      return `${Number((x / 10 ** e).toPrecision(3))}e+${String(e).padStart(2, '0')}`;
+    }
+    return String(Number(x.toPrecision(3)));
+  };
+  if (us >= 1e6) return `${g3(us / 1e6)}s`;
+  if (us >= 1e3) return `${g3(us / 1e3)}ms`;
+  return `${us}us`;
 }

@@ -8,7 +8,7 @@
  */
 import type { Qdisc } from '../../qdisc/qdisc';
 import { LINKLAYER_ATM, LINKLAYER_ETHERNET, Tbf, type TbfOptions } from '../../qdisc/tbf';
-import { formatRate, formatSize } from '../../time/units';
+import { formatRate, formatSize, formatTime } from '../../time/units';
 import { type QdiscKind, registerKind } from '../kinds';
 import type { Token } from '../tokens';
 import { intOf, rateOf, sizeOf, timeOf } from '../values';
@@ -44,21 +44,6 @@ const u32 = (x: number): number => (x <= 0 ? 0 : Math.trunc(x) >>> 0);
 const tick2time = (ticks: number): number => u32(ticks / TICK_IN_USEC);
 /** bytes tc prints for a bucket the kernel reports in ticks (tc_calc_xmitsize) */
 const xmitsize = (rate: number, ticks: number): number => u32((rate * tick2time(ticks)) / 1e6);
-
-/** iproute2 6.x sprint_time: `%.3gs`, `%.3gms`, `%uus` of a time in µs */
-export function tcTimeText(us: number): string {
-  const t = u32(us);
-  const g3 = (x: number): string => {
-    if (x >= 1000) {
-      const e = Math.floor(Math.log10(x));
-      return `${Number((x / 10 ** e).toPrecision(3))}e+${String(e).padStart(2, '0')}`;
-    }
-    return String(Number(x.toPrecision(3)));
-  };
-  if (t >= 1e6) return `${g3(t / 1e6)}s`;
-  if (t >= 1e3) return `${g3(t / 1e3)}ms`;
-  return `${t}us`;
-}
 
 export interface TbfDisplay {
   burst: number;
@@ -178,7 +163,7 @@ export const tbfKind: QdiscKind<TbfOptions> = {
       parts.push(`peakrate ${formatRate(o.peakrate)}`);
       parts.push(details ? `mtu ${formatSize(d.mtu)}/1 mpu ${formatSize(o.mpu)}` : `minburst ${formatSize(d.mtu)}`);
     }
-    if (d.latency >= 0) parts.push(`lat ${tcTimeText(d.latency)}`);
+    if (d.latency >= 0) parts.push(`lat ${formatTime(d.latency * 1e3)}`);
     else parts.push(`limit ${formatSize(o.limit)}`);
     if (o.overhead) parts.push(`overhead ${o.overhead}`);
     if (o.linklayer === LINKLAYER_ATM) parts.push('linklayer atm');
