@@ -10,3 +10,4 @@ import './sfq';
 import './red';
 import './ingress';
 import './htb';
+import './cbq';
