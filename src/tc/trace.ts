@@ -100,7 +100,8 @@ function leaves(q: Qdisc, depth: number, out: Leaf[]): void {
   if (!isClassful(q)) return;
   for (const cls of q.classes()) {
     if (cls.leaf) {
-      out.push({ cls, owner: q, depth });
+      // TBF's single inner class (tbf X:1) is plumbing, not a class anyone classifies into
+      if (q.kind !== 'tbf') out.push({ cls, owner: q, depth });
       leaves(cls.leaf, depth + 1, out);
     }
   }
@@ -117,19 +118,22 @@ export function tracePacket(model: DeviceModel, side: DeviceSide, bytes: Uint8Ar
     arena.free(pkt);
     return { summary, filters: [], verdict: `dropped (${PREP_REASON_NAMES[prep]})`, classid: 0 };
   }
-  // 1. the filters, descending HTB-style
+  // 1. the filters, descending HTB-style, on a copy of the device's filters so that policers in the
+  //    trace do not spend the tokens the real enqueue below needs
+  const set = model.filters.clone();
+  const chain = (parent: number, live: Classifier | null): Classifier | null => (live && parent !== 0 ? set.chainFor(parent) : live);
   const filters: string[] = [];
   const root = side.root;
   let q: Qdisc = root;
   let decided = false;
   let shot = false;
   if (q instanceof IngressQdisc) {
-    const r = runFilters(q.filters, q.handle, pkt, now, filters);
+    const r = runFilters(chain(q.handle, q.filters), q.handle, pkt, now, filters);
     if (r === CLS_SHOT) shot = true;
     q = q.child;
   }
   for (let guard = 0; !shot && guard < 32; guard++) {
-    let r = runFilters(q.filters, q.handle, pkt, now, filters);
+    let r = runFilters(chain(q.handle, q.filters), q.handle, pkt, now, filters);
     if (r === CLS_SHOT) {
       shot = true;
       break;
@@ -139,7 +143,7 @@ export function tracePacket(model: DeviceModel, side: DeviceSide, bytes: Uint8Ar
     // inner classes with filters of their own continue the descent
     let cls = q.getClass(r);
     while (cls && !cls.leaf && cls.filters) {
-      const r2 = runFilters(cls.filters, cls.classid, pkt, now, filters);
+      const r2 = runFilters(chain(cls.classid, cls.filters), cls.classid, pkt, now, filters);
       if (r2 === CLS_SHOT) {
         shot = true;
         break;
@@ -172,6 +176,6 @@ export function tracePacket(model: DeviceModel, side: DeviceSide, bytes: Uint8Ar
   } else if (rootGrew) {
     text = isClassful(root) || root instanceof IngressQdisc ? 'direct' : `root ${root.kind} ${formatHandle(root.handle)}`;
   } else text = verdict === XMIT_DROP ? "dropped" : "dropped (nowhere)";
-  if (shot && !hit) text = 'dropped (police)';
+  if (shot && !hit && !rootGrew) text = 'dropped (police)';
   return { summary, filters, verdict: text, classid };
 }
