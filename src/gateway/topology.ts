@@ -14,7 +14,9 @@
  * leaves the kernel into the TUN, where the forwarder (tunqos, or the C loop) reads it. Whatever the
  * forwarder writes back into the TUN arrives from tqup, misses the rule (iif is tqup, not gc) and is
  * forwarded by the main table out of gs. With `directions: 'both'` the reverse direction does the
- * same through tqdn (rule on iif gs, table 101). With `--egress raw:gs` the forwarder sends through
+ * same through tqdn (rule on iif gs, table 101). Spare up-direction TUNs (tqu1, tqu2, …; tables 110+)
+ * let a benchmark keep several forwarders attached and move the client→server route between them
+ * (`routeUpInto`), so it can interleave its measurements without restarting anything. With `--egress raw:gs` the forwarder sends through
  * a raw socket bound to gs instead of writing back into the TUN. rp_filter is off in the gateway,
  * because a packet from the client arriving on tqup fails a strict reverse-path check (the client's
  * route points at gc).
@@ -62,6 +64,9 @@ export interface TopologyOptions {
   octet?: number;
   /** MTU of the veths and TUNs (default 1500) */
   mtu?: number;
+  /** extra up-direction TUNs (tqu1, tqu2, …), each with its own table, for a benchmark that keeps
+   *  several forwarders attached and switches the client→server route between them (routeUpInto) */
+  spareTuns?: number;
 }
 
 export const DEFAULT_PREFIX = 'tq';
@@ -78,6 +83,7 @@ export const IFACES = {
 
 const TABLE_UP = 100;
 const TABLE_DOWN = 101;
+const TABLE_SPARE = 110;
 const RULE_PRIO_UP = 1000;
 const RULE_PRIO_DOWN = 1001;
 
@@ -102,9 +108,12 @@ export class Topology {
   readonly ifaces = IFACES;
   /** the TUN device(s) a forwarder must open: [tqup] or [tqup, tqdn] */
   readonly tuns: readonly string[];
+  /** spare up-direction TUNs (see TopologyOptions.spareTuns) */
+  readonly spareTuns: readonly string[];
   /** the interface a raw-socket egress binds to for the up direction */
   readonly rawEgress: string = IFACES.gatewayServerSide;
-  private diverted = false;
+  /** the TUN client→server traffic is routed into, null for plain kernel forwarding */
+  private upInto: string | null = null;
   private destroyed = false;
   private readonly children = new Set<ChildProcess>();
 
@@ -123,6 +132,15 @@ export class Topology {
       serverNet: `10.${octet}.2.0/24`,
     };
     this.tuns = this.directions === 'both' ? [IFACES.tunUp, IFACES.tunDown] : [IFACES.tunUp];
+    this.spareTuns = Array.from({ length: options.spareTuns ?? 0 }, (_, i) => `tqu${i + 1}`);
+  }
+
+  /** Routing table of an up-direction TUN (tqup and the spares), undefined for other names. */
+  tableOf(dev: string): number | undefined {
+    if (dev === IFACES.tunUp) return TABLE_UP;
+    if (dev === IFACES.tunDown) return TABLE_DOWN;
+    const i = this.spareTuns.indexOf(dev);
+    return i >= 0 ? TABLE_SPARE + i : undefined;
   }
 
   /** Namespace name of a role (or a namespace name passed through). */
@@ -159,18 +177,39 @@ export class Topology {
 
   /** Turns the policy routing into the TUN(s) on or off (off = plain kernel forwarding). */
   divert(on: boolean): void {
-    if (on === this.diverted) return;
     const g = this.ns.gateway;
-    const verb = on ? 'add' : 'del';
-    runInNs(g, ['ip', 'rule', verb, 'iif', IFACES.gatewayClientSide, 'to', this.addr.serverNet, 'lookup', String(TABLE_UP), 'priority', String(RULE_PRIO_UP)]);
-    if (this.directions === 'both') {
-      runInNs(g, ['ip', 'rule', verb, 'iif', IFACES.gatewayServerSide, 'to', this.addr.clientNet, 'lookup', String(TABLE_DOWN), 'priority', String(RULE_PRIO_DOWN)]);
+    const wasOn = this.upInto !== null;
+    this.routeUpInto(on ? IFACES.tunUp : null);
+    if (this.directions === 'both' && on !== wasOn) {
+      runInNs(g, ['ip', 'rule', on ? 'add' : 'del', 'iif', IFACES.gatewayServerSide, 'to', this.addr.clientNet, 'lookup', String(TABLE_DOWN), 'priority', String(RULE_PRIO_DOWN)]);
     }
-    this.diverted = on;
+  }
+
+  /**
+   * Routes client→server traffic into TUN `dev` (tqup or a spare), or lets the kernel forward it
+   * (null). The reverse direction is left as it is.
+   */
+  routeUpInto(dev: string | null): void {
+    if (dev === this.upInto) return;
+    const table = dev === null ? undefined : this.tableOf(dev);
+    if (dev !== null && (table === undefined || dev === IFACES.tunDown)) throw new Error(`routeUpInto: ${dev} is not an up-direction TUN of ${this.ns.gateway}`);
+    const g = this.ns.gateway;
+    const rule = ['iif', IFACES.gatewayClientSide, 'to', this.addr.serverNet];
+    if (this.upInto !== null) runInNs(g, ['ip', 'rule', 'del', ...rule, 'priority', String(RULE_PRIO_UP)]);
+    this.upInto = null;
+    if (table !== undefined) {
+      runInNs(g, ['ip', 'rule', 'add', ...rule, 'lookup', String(table), 'priority', String(RULE_PRIO_UP)]);
+      this.upInto = dev;
+    }
   }
 
   get isDiverted(): boolean {
-    return this.diverted;
+    return this.upInto !== null;
+  }
+
+  /** The TUN client→server traffic currently goes into (null: kernel forwarding). */
+  get upDevice(): string | null {
+    return this.upInto;
   }
 
   /** Whether a process holds TUN `name` open (a persistent TUN has carrier only while attached). */
@@ -290,15 +329,15 @@ function build(t: Topology): void {
   runInNs(g, ['ip', 'link', 'set', IFACES.gatewayClientSide, 'up']);
   runInNs(g, ['ip', 'link', 'set', IFACES.gatewayServerSide, 'up']);
 
-  const tables: Record<string, number> = { [IFACES.tunUp]: TABLE_UP, [IFACES.tunDown]: TABLE_DOWN };
-  for (const tun of t.tuns) {
+  const allTuns = [...t.tuns, ...t.spareTuns];
+  for (const tun of allTuns) {
     runInNs(g, ['ip', 'tuntap', 'add', 'dev', tun, 'mode', 'tun']);
     // txqueuelen 1000 as tunqos sets it on the devices it opens (the TUN default is 500), so the C
     // loop and tunqos are measured behind the same kernel queue.
     runInNs(g, ['ip', 'link', 'set', tun, 'mtu', mtu, 'txqueuelen', '1000', 'up']);
-    runInNs(g, ['ip', 'route', 'add', 'default', 'dev', tun, 'table', String(tables[tun])]);
+    runInNs(g, ['ip', 'route', 'add', 'default', 'dev', tun, 'table', String(t.tableOf(tun))]);
   }
-  const devs = [IFACES.gatewayClientSide, IFACES.gatewayServerSide, ...t.tuns];
+  const devs = [IFACES.gatewayClientSide, IFACES.gatewayServerSide, ...allTuns];
   runInNs(g, ['sysctl', '-qw', ...devs.map((d) => `net.ipv4.conf.${d}.rp_filter=0`)]);
 
   if (t.mode !== 'kernel') t.divert(true);

@@ -34,6 +34,8 @@ export function spawnTunqos(topo: Topology, args: readonly string[]): TunqosProc
 export interface RunOptions {
   /** 'tun' (write back into the TUN) or 'raw' (raw socket bound to the topology's server-side veth) */
   egress?: 'tun' | 'raw';
+  /** TUN devices to forward (default: the topology's tuns) */
+  devs?: readonly string[];
   /** tc script to load (-c) */
   config?: string;
   /** extra arguments for `tunqos run` */
@@ -46,14 +48,15 @@ export interface RunOptions {
  * TUN device; throws with its stderr if it exits first or takes too long (and kills it).
  */
 export async function startTunqos(topo: Topology, options: RunOptions = {}): Promise<TunqosProcess> {
+  const devs = options.devs ?? topo.tuns;
   const args = ['run'];
-  for (const dev of topo.tuns) args.push('--dev', dev);
+  for (const dev of devs) args.push('--dev', dev);
   args.push('--egress', options.egress === 'raw' ? `raw:${topo.rawEgress}` : 'tun');
   if (options.config) args.push('-c', options.config);
   if (options.extra) args.push(...options.extra);
   const proc = spawnTunqos(topo, args);
   try {
-    await topo.waitAttached(topo.tuns, true, options.timeoutMs ?? 20_000, proc.child);
+    await topo.waitAttached(devs, true, options.timeoutMs ?? 20_000, proc.child);
   } catch (e) {
     proc.child.kill('SIGKILL');
     await proc.exited;
