@@ -74,6 +74,23 @@ describe.skipIf(!native.ok || !hasIperf3)('gateway topology', () => {
     await stopForwarder(t, down, ['tqdn']);
   });
 
+  it('routeUpInto moves client→server traffic between TUNs (spare TUNs for the benchmark)', async () => {
+    const t = topology({ mode: 'kernel', spareTuns: 1 });
+    expect(t.spareTuns).toEqual(['tqu1']);
+    const loop = await startTunloop(t, 'tqu1');
+    t.routeUpInto('tqu1');
+    expect(t.upDevice).toBe('tqu1');
+    const before = t.linkStats('gateway', 'tqu1');
+    expect((await ping(t, { count: 4, interval: 0.05 })).received).toBe(4);
+    expect(t.linkStats('gateway', 'tqu1').txPackets - before.txPackets).toBeGreaterThanOrEqual(4);
+    t.routeUpInto('tqup'); // no reader there
+    expect((await ping(t, { count: 2, interval: 0.05, deadline: 1 })).received).toBe(0);
+    t.routeUpInto(null);
+    expect((await ping(t, { count: 2, interval: 0.05 })).received).toBe(2);
+    expect(() => t.routeUpInto('gs')).toThrow(/not an up-direction TUN/);
+    await stopForwarder(t, loop, ['tqu1']);
+  });
+
   it('destroy() after SIGKILL of the forwarder mid-transfer leaves no namespace, device, rule or route', async () => {
     const before = hostSnapshot();
     const t = topology({ mode: 'tun', directions: 'both' });
