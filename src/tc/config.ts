@@ -27,10 +27,10 @@ import { DeviceModel } from './device';
 import { parseFilterCommand } from './filter';
 import './kinds/index';
 import './kinds/ingress';
-import { lexTc } from './lexer';
+import { type LexedCommand, lexTc } from './lexer';
 import { recordScript } from './script';
 import { showClasses, showQdiscs } from './show';
-import { Args, TcError, tokensFromArgv } from './tokens';
+import { Args, TcError, type Token, tokensFromArgv } from './tokens';
 
 export { DeviceModel } from './device';
 export type { DeviceSide } from './device';
@@ -114,6 +114,7 @@ export class TcSystem implements ApplyTarget {
    * the others change the model atomically. Never throws.
    */
   execute(argv: readonly string[]): TcReply {
+    if (argv[0] === BATCH_MARKER) return this.executeBatch(decodeBatch(argv));
     try {
       const tokens = tokensFromArgv(argv[0] === 'tc' ? argv.slice(1) : argv, 'tc');
       if (tokens.length === 0) return reply(1, '', 'Usage: tc [-s] [-d] [-j] qdisc|class|filter add|change|replace|del|show ...\n');
@@ -123,6 +124,24 @@ export class TcSystem implements ApplyTarget {
       return reply(0, '', [...r.warnings, ...r.notes].map((l) => `${l}\n`).join(''));
     } catch (e) {
       const msg = e instanceof TcError ? e.reason : e instanceof Error ? e.message : String(e);
+      return reply(1, '', `Error: ${msg}\n`);
+    }
+  }
+
+  /**
+   * A batch of located commands (`tunqos tc -b FILE`, `tunqos tc --script FILE`): applied atomically,
+   * all or nothing, like a config file; an error names the file, line and column of the bad token.
+   * Show commands in a batch print, after the changes are applied.
+   */
+  executeBatch(batch: LexedCommand[] | TcError): TcReply {
+    try {
+      if (batch instanceof TcError) throw batch;
+      const cmds = batch.map((c) => parseCommand(c.tokens, c.anchor));
+      const r = this.apply(cmds.filter((c) => c.verb !== 'show'), false);
+      const shown = cmds.filter((c) => c.verb === 'show').map((c) => this.show(c));
+      return reply(0, shown.join(''), [...r.warnings, ...r.notes].map((l) => `${l}\n`).join(''));
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
       return reply(1, '', `Error: ${msg}\n`);
     }
   }
@@ -156,6 +175,41 @@ export class TcSystem implements ApplyTarget {
     }
     return cmd.flags.json ? `${JSON.stringify(json)}\n` : out;
   }
+}
+
+/**
+ * A batch travels over the control socket as ONE argv: this marker, then the located commands as JSON
+ * (tokens keep the file, line and column of the client's file or script, so errors point there).
+ */
+export const BATCH_MARKER = '--tunqos-batch';
+
+export function encodeBatch(cmds: readonly LexedCommand[]): string[] {
+  return [BATCH_MARKER, JSON.stringify(cmds.map((c) => ({ anchor: c.anchor, tokens: c.tokens })))];
+}
+
+function isToken(t: unknown): t is Token {
+  const o = t as Token;
+  return typeof o === 'object' && o !== null && typeof o.text === 'string' && typeof o.file === 'string' && Number.isInteger(o.line) && Number.isInteger(o.col);
+}
+
+/** The commands of a batch argv, or a TcError saying why it is malformed (never throws). */
+export function decodeBatch(argv: readonly string[]): LexedCommand[] | TcError {
+  if (argv.length !== 2) return new TcError(`a batch request carries exactly one JSON argument, got ${argv.length - 1}`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(argv[1]);
+  } catch (e) {
+    return new TcError(`malformed batch request: ${(e as Error).message}`);
+  }
+  if (!Array.isArray(parsed)) return new TcError('malformed batch request: expected a list of commands');
+  const out: LexedCommand[] = [];
+  for (const c of parsed as Array<{ anchor?: unknown; tokens?: unknown }>) {
+    if (!isToken(c?.anchor) || !Array.isArray(c.tokens) || !c.tokens.every(isToken)) {
+      return new TcError('malformed batch request: a command lacks located tokens');
+    }
+    out.push({ anchor: c.anchor, tokens: c.tokens });
+  }
+  return out;
 }
 
 export interface ConfigSource {
