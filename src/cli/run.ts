@@ -42,6 +42,7 @@ import { TunLink } from '../link/tun';
 import { Arena } from '../packet/arena';
 import { DEFAULT_TXQUEUELEN } from '../qdisc/env';
 import { type ConfigSource, TcSystem, loadConfig } from '../tc/config';
+import { recordScript } from '../tc/script';
 import { MonotonicClock } from '../time/clock';
 import { type Logger, createLogger } from './log';
 
@@ -182,6 +183,8 @@ export async function runGateway(opts: RunOptions, hooks: GatewayHooks = {}, log
   const txQueueLen = opts.txQueueLen ?? DEFAULT_TXQUEUELEN;
 
   // 1. Validate the config on a scratch system before anything opens: it also tells which devices exist.
+  //    A script is recorded once, here, and the same record is applied below.
+  if (opts.config?.script) opts = { ...opts, config: { recorded: recordScript(opts.config.script) } };
   const devNames = new Set(opts.devs);
   for (const d of ingress.keys()) devNames.add(d);
   if (opts.config) {

@@ -28,7 +28,7 @@ import { parseFilterCommand } from './filter';
 import './kinds/index';
 import './kinds/ingress';
 import { type LexedCommand, lexTc } from './lexer';
-import { recordScript } from './script';
+import { type ScriptRecord, recordScript } from './script';
 import { showClasses, showQdiscs } from './show';
 import { Args, TcError, type Token, tokensFromArgv } from './tokens';
 
@@ -219,6 +219,8 @@ export interface ConfigSource {
   text?: string;
   /** a bash script whose `tc` calls are recorded (`--script FILE`) */
   script?: string;
+  /** a script already recorded (so that validating and then applying runs the script once) */
+  recorded?: ScriptRecord;
 }
 
 export interface LoadedConfig {
@@ -237,8 +239,8 @@ export function loadConfig(src: ConfigSource, opts: SystemOptions & { system?: T
   for (const d of opts.devices ?? []) system.addDevice(d);
   let commands: TcCommand[];
   const extra: string[] = [];
-  if (src.script) {
-    const rec = recordScript(src.script);
+  if (src.script || src.recorded) {
+    const rec = src.recorded ?? recordScript(src.script!);
     extra.push(...rec.warnings);
     commands = [];
     for (const c of rec.calls) {
@@ -253,6 +255,6 @@ export function loadConfig(src: ConfigSource, opts: SystemOptions & { system?: T
       .map((c) => parseCommand(c.tokens, c.anchor))
       .filter((c) => c.verb !== 'show'); // `tc -s qdisc ls` in a config prints nothing at load time
   }
-  const r = system.apply(commands, true, src.script !== undefined);
+  const r = system.apply(commands, true, src.script !== undefined || src.recorded !== undefined);
   return { system, devices: system.devices, warnings: [...extra, ...r.warnings, ...r.notes] };
 }
