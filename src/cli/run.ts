@@ -44,6 +44,7 @@ import { DEFAULT_TXQUEUELEN } from '../qdisc/env';
 import { type ConfigSource, TcSystem, loadConfig } from '../tc/config';
 import { recordScript } from '../tc/script';
 import { MonotonicClock } from '../time/clock';
+import { warmUp } from '../warmup';
 import { type Logger, createLogger } from './log';
 
 export type Egress = { kind: 'tun' } | { kind: 'raw'; iface: string };
@@ -187,11 +188,15 @@ export async function runGateway(opts: RunOptions, hooks: GatewayHooks = {}, log
   if (opts.config?.script) opts = { ...opts, config: { recorded: recordScript(opts.config.script) } };
   const devNames = new Set(opts.devs);
   for (const d of ingress.keys()) devNames.add(d);
-  if (opts.config) {
-    const probe = loadConfig(opts.config, { devices: [...devNames] });
-    for (const name of probe.devices.keys()) devNames.add(name);
-  }
+  const probeArena = new Arena(4096); // room for the warm-up's queues; dropped after start-up
+  const probe = opts.config ? loadConfig(opts.config, { devices: [...devNames], arena: probeArena }).system : new TcSystem({ arena: probeArena });
+  for (const name of probe.devices.keys()) devNames.add(name);
   if (devNames.size === 0) throw new UsageError('run needs a device: --dev NAME, or a config (-c FILE) that names one');
+  // The probe's trees are a scratch copy of the real ones: warm the JIT on them (src/warmup.ts).
+  for (const d of devNames) probe.addDevice(d);
+  const t0 = performance.now();
+  const warm = warmUp([...probe.devices.values()].flatMap((m) => [m.egress, m.ingress]), probe.arena);
+  log.debug({ packets: warm.offered, ms: Math.round(performance.now() - t0) }, 'JIT warm-up done');
   for (const [dev, tun] of ingress) {
     if (devNames.has(tun) && !ingress.has(tun)) {
       throw new UsageError(`TUN ${tun} cannot be both the egress device ${tun} and the ingress of ${dev}`);
