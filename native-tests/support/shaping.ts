@@ -1,0 +1,58 @@
+/**
+ * Shared pieces of the shaping tests (native-tests/shaping-*.test.ts): when they can run, a
+ * topology with tunqos loaded from a script template, and the figures they print.
+ *
+ * Every scenario builds its own topology and removes it (afterAll / finally), runs its traffic for
+ * a few seconds (`-O 1` leaves TCP slow start out of the figures), and prints what it measured, so
+ * a failing target shows the numbers it missed by. The machine is shared: assertions use medians.
+ */
+import { expect } from 'vitest';
+import { renderScript, startShaper, TUNQOS_DEVICES, type ShaperProcess } from '../../src/gateway/demo-shaper';
+import { mtuSizedSends, startIperfServers } from '../../src/gateway/demo-traffic';
+import type { IperfServer } from '../../src/gateway/iperf';
+import { createTopology, type Topology, type TopologyOptions } from '../../src/gateway/topology';
+import { hasIperf3, hasPing, native } from './system';
+
+export const canShape = native.ok && hasIperf3 && hasPing;
+
+export { TCP_PAYLOAD_PER_PACKET } from '../../src/gateway/demo-compare';
+
+/** A topology with tunqos running a script and iperf3 servers on 5201.. */
+export interface Shaped {
+  topo: Topology;
+  shaper: ShaperProcess;
+  servers: IperfServer[];
+  close(): Promise<void>;
+}
+
+export async function shaped(template: string, opts: TopologyOptions & { servers?: number; ingress?: boolean } = {}): Promise<Shaped> {
+  const topo = createTopology({ mode: 'tun', ...opts });
+  try {
+    mtuSizedSends(topo);
+    const servers = await startIperfServers(topo, opts.servers ?? 1);
+    const shaper = await startShaper(topo, renderScript(template, TUNQOS_DEVICES), { ingress: opts.ingress });
+    return {
+      topo,
+      shaper,
+      servers,
+      async close() {
+        for (const s of servers) s.stop();
+        await shaper.stop();
+        topo.destroy();
+        expect(topo.leftovers()).toEqual([]);
+      },
+    };
+  } catch (e) {
+    topo.destroy();
+    throw e;
+  }
+}
+
+export function mbit(bps: number): string {
+  return (bps / 1e6).toFixed(3);
+}
+
+/** Prints a figure line on stderr (vitest shows it beside the test). */
+export function report(line: string): void {
+  process.stderr.write(`  [shaping] ${line}\n`);
+}
