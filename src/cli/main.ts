@@ -8,6 +8,7 @@ import { registerClassify } from './classify';
 import { registerGateway } from './gateway';
 import { registerRun } from './run';
 import { registerTc } from './tc';
+import { registerDemo } from './demo';
 
 const program = new Command();
 program
@@ -18,6 +19,7 @@ program
 // Subcommands register here, one line each.
 registerRun(program);
 registerTc(program);
+registerDemo(program);
 registerCheck(program);
 registerClassify(program);
 registerGateway(program);
