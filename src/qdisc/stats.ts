@@ -39,6 +39,11 @@ export class RateEstimator {
   private lastBytes = 0;
   private lastPackets = 0;
   private lastTime = -1;
+  /** true once two samples made an estimate (tc prints `rate ... pps` only when an estimator exists) */
+  get active(): boolean {
+    return this.samples > 1;
+  }
+  private samples = 0;
   /** weight of the newest sample (1 = no smoothing) */
   constructor(private readonly weight = 0.5) {}
   sample(now: Nanos, bytes: number, packets: number): void {
@@ -50,6 +55,7 @@ export class RateEstimator {
       this.pps += this.weight * (pps - this.pps);
     }
     this.lastTime = now;
+    this.samples++;
     this.lastBytes = bytes;
     this.lastPackets = packets;
   }

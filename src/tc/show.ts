@@ -18,7 +18,7 @@
  */
 import { type ClassfulQdisc, type Qdisc, type QdiscClass, TC_H_INGRESS, TC_H_ROOT, isClassful } from '../qdisc/qdisc';
 import type { QdiscStats } from '../qdisc/stats';
-import { formatSize } from '../time/units';
+import { formatRate, formatSize } from '../time/units';
 import type { ShowFlags } from './command';
 import { type DeviceModel, type QdiscEntry, qdiscHashBucket } from './device';
 
@@ -44,12 +44,15 @@ export function visibleQdiscs(model: DeviceModel): QdiscEntry[] {
 function statsLines(s: QdiscStats): string[] {
   return [
     ` Sent ${s.bytes} bytes ${s.packets} pkt (dropped ${s.drops}, overlimits ${s.overlimits} requeues ${s.requeues}) `,
-    ` backlog ${formatSize(s.backlog)} ${s.qlen}p requeues ${s.requeues}`,
+    // iproute2 prints the rate estimate on the backlog line when the kernel has an estimator; tunqos's
+    // gateway samples one for every qdisc and class each second (src/control/stats-log.ts)
+    `${s.rate.active ? ` rate ${formatRate(s.rate.bps)} ${Math.round(s.rate.pps)}pps` : ''} backlog ${formatSize(s.backlog)} ${s.qlen}p requeues ${s.requeues}`,
   ];
 }
 
 function statsJson(s: QdiscStats): Record<string, number> {
-  return { bytes: s.bytes, packets: s.packets, drops: s.drops, overlimits: s.overlimits, requeues: s.requeues, backlog: s.backlog, qlen: s.qlen };
+  const base: Record<string, number> = { bytes: s.bytes, packets: s.packets, drops: s.drops, overlimits: s.overlimits, requeues: s.requeues, backlog: s.backlog, qlen: s.qlen };
+  return s.rate.active ? { ...base, rate: Math.round(s.rate.bps), pps: Math.round(s.rate.pps) } : base;
 }
 
 function parentText(e: QdiscEntry): string {

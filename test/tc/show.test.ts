@@ -51,3 +51,21 @@ describe('show matches the kernel', () => {
     expect(sys.execute(['qdisc', 'show', 'dev', 'tq0']).stdout).toBe('qdisc pfifo_fast 0: root refcnt 2 bands 3 priomap 1 2 2 2 1 2 0 0 1 1 1 1 1 1 1 1\n');
   });
 });
+
+describe('rate estimates in tc -s (a running gateway samples an estimator every second)', () => {
+  it('prints `rate ... pps` on the backlog line once the estimator has samples, as tc does with an estimator', async () => {
+    const { TcSystem } = await import('../../src/tc/config');
+    const s = new TcSystem();
+    s.applyText('qdisc add dev tq0 root handle 1: htb default 10\nclass add dev tq0 parent 1: classid 1:10 htb rate 10mbit\n', 'r.tc');
+    expect(s.execute(['-s', 'class', 'show', 'dev', 'tq0']).stdout).toContain('\n backlog 0b 0p requeues 0');
+    const root = s.devices.get('tq0')!.egress.root;
+    // 1,000,000 bytes and 1000 packets in one second: 8 Mbit/s, 1000 pps
+    root.stats.rate.sample(0, 0, 0);
+    const est = root.stats.rate;
+    est.sample(1e9, 1_000_000, 1000);
+    expect(est.active).toBe(true);
+    const out = s.execute(['-s', 'qdisc', 'show', 'dev', 'tq0']).stdout;
+    // weight 0.5 EWMA from 0: half of 8 Mbit/s after one interval
+    expect(out).toContain(' rate 4Mbit 500pps backlog 0b 0p requeues 0');
+  });
+});
