@@ -2,6 +2,7 @@
  * The tunqos command line (commander). The only module that reads argv, the environment and signals;
  * each subcommand lives in its own file and registers itself on the program.
  */
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerCheck } from './check';
 import { registerClassify } from './classify';
@@ -14,6 +15,7 @@ const program = new Command();
 program
   .name('tunqos')
   .description('Linux tc in user space: shape traffic through a TUN device with HTB, SFQ, RED, TBF, PRIO and u32 filters')
+  .version(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version)
   .showHelpAfterError();
 
 // Subcommands register here, one line each.
