@@ -117,7 +117,17 @@ export class Gateway {
     if (this.stopped) return;
     this.stopped = true;
     if (this.hooks.onStopping) await this.hooks.onStopping(this);
-    for (const fn of this.cleanups.reverse()) {
+    await this.release();
+  }
+
+  /**
+   * Closes what start-up opened (control socket, metrics, sampler, signal handler) and stops every
+   * forwarder, without the stop hooks: also the undo of a start-up that failed half-way, so that a
+   * listening socket or an armed timer does not keep the failed process alive.
+   */
+  async release(): Promise<void> {
+    this.stopped = true;
+    for (const fn of this.cleanups.splice(0).reverse()) {
       try {
         await fn();
       } catch (e) {
@@ -207,6 +217,7 @@ export async function runGateway(opts: RunOptions, hooks: GatewayHooks = {}, log
   const arena = new Arena();
   const opened: Link[] = [];
   const links = new Map<string, TunLink>();
+  let gw: Gateway | undefined;
   try {
     for (const name of [...devNames, ...ingress.values()]) {
       if (links.has(name)) continue;
@@ -230,7 +241,8 @@ export async function runGateway(opts: RunOptions, hooks: GatewayHooks = {}, log
       for (const w of loaded.warnings) log.warn(w);
     }
 
-    const gw = new Gateway(log, system, arena, hooks);
+    const g = new Gateway(log, system, arena, hooks);
+    gw = g;
     const clock = new MonotonicClock();
     const addForwarder = (tunName: string, dev: string, direction: 'egress' | 'ingress'): void => {
       const link = links.get(tunName)!;
@@ -243,12 +255,12 @@ export async function runGateway(opts: RunOptions, hooks: GatewayHooks = {}, log
       }
       const sojourn = new SojournTable();
       const forwarder = new Forwarder({ rx: link, tx, arena, clock, timer: new TimerfdTimer(), tree, sojourn });
-      gw.devices.push({ name: link.name, dev, direction, tree, link, egress: tx, forwarder, sojourn });
+      g.devices.push({ name: link.name, dev, direction, tree, link, egress: tx, forwarder, sojourn });
     };
     for (const d of devNames) addForwarder(d, d, 'egress');
     for (const [dev, tun] of ingress) addForwarder(tun, dev, 'ingress');
 
-    for (const d of gw.devices) {
+    for (const d of g.devices) {
       d.forwarder.start();
       log.info(
         {
@@ -261,10 +273,11 @@ export async function runGateway(opts: RunOptions, hooks: GatewayHooks = {}, log
         `forwarding on ${d.name}`,
       );
     }
-    await startControlPlane(gw, opts);
-    if (hooks.onStarted) await hooks.onStarted(gw);
-    return gw;
+    await startControlPlane(g, opts);
+    if (hooks.onStarted) await hooks.onStarted(g);
+    return g;
   } catch (e) {
+    if (gw) await gw.release();
     for (const l of opened) l.close();
     throw e;
   }
