@@ -98,6 +98,13 @@ export function lexTc(text: string, file: string): LexedCommand[] {
             col++;
             break;
           }
+          if (d === '"' && e === '\\' && text[i + 1] === '\n') {
+            // backslash-newline inside double quotes is a continuation, as in bash: both vanish
+            i += 2;
+            line++;
+            col = 1;
+            continue;
+          }
           if (d === '"' && e === '\\' && i + 1 < n) {
             word += text[i + 1];
             i += 2;

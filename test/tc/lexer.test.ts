@@ -46,6 +46,14 @@ describe('lexTc', () => {
     }
   });
 
+  it('a backslash-newline inside double quotes joins the lines (as bash does) and later tokens keep their physical line', () => {
+    const cmds = lexTc('qdisc add dev "tq\\\n0" root pfifo\nclass show\n', 'f.tc');
+    expect(cmds.map((c) => c.tokens.map((t) => t.text))).toEqual([['qdisc', 'add', 'dev', 'tq0', 'root', 'pfifo'], ['class', 'show']]);
+    const root = cmds[0].tokens.find((t) => t.text === 'root')!;
+    expect([root.line, root.col]).toEqual([2, 4]);
+    expect(cmds[1].anchor.line).toBe(3);
+  });
+
   it('a semicolon separates commands; a lone trailing backslash is harmless', () => {
     expect(words('qdisc show; class show \\')).toEqual([['qdisc', 'show'], ['class', 'show']]);
   });
