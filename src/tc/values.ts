@@ -51,7 +51,12 @@ export function handleOf(t: Token, what = 'handle'): number {
   if (s === 'none') return 0;
   const m = /^([0-9a-f]*):([0-9a-f]*)$/.exec(s);
   if (!m) {
-    if (/^[0-9a-f]+$/.test(s)) return tcHandle(parseInt(s, 16), 0);
+    if (/^[0-9a-f]+$/.test(s)) {
+      // a bare major (`handle 1`, as get_qdisc_handle reads it): the same range as `1:`
+      const major = parseInt(s, 16);
+      if (major > 0xffff) throw new TcError(`${what} "${t.text}" is out of range (max ffff:ffff)`, t);
+      return tcHandle(major, 0);
+    }
     throw new TcError(`invalid ${what} "${t.text}" (expected MAJOR:MINOR in hex, e.g. 1:10)`, t);
   }
   const major = m[1] === '' ? 0 : parseInt(m[1], 16);

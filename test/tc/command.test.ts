@@ -61,6 +61,8 @@ describe('parseCommand', () => {
     expect(err('qdisc add dev tq0 pfifo')).toMatch(/needs "root", "parent X:Y" or "ingress"/);
     expect(err('class add dev tq0 parent 1: htb rate 1mbit')).toMatch(/"classid X:Y" is required/);
     expect(err('-x qdisc show')).toMatch(/unknown option "-x"/);
+    // a bare major above ffff is refused, not truncated (10000 would otherwise wrap to handle 0:)
+    expect(err('qdisc add dev tq0 root handle 10000 htb')).toBe('cmd:1:31: handle "10000" is out of range (max ffff:ffff)');
   });
 
   it('a filter command keeps its words for the filter parser and knows its device', () => {
