@@ -7,13 +7,12 @@
  *  - from the kinds and the filter parser (quantum clamped, DESIGN.md D3/D4 leniencies, ...);
  *  - HTB without a usable default class (default 0, missing or not a leaf): unclassified traffic
  *    goes to the unshaped direct queue (DESIGN.md D2);
- *  - a class whose ceil is below its rate (children whose rates add up above their parent's rate:
- *    the HTB kind warns about that itself).
+ *  (a ceil below the rate, and children whose rates add up above their parent's rate, are warned
+ *  about by the HTB kind itself, at the line of the class.)
  * Exit status 1 with `FILE:LINE:COL: message` when the configuration is wrong, 0 otherwise.
  */
 import type { Command } from 'commander';
 import { type Qdisc, type QdiscClass, isClassful } from '../qdisc/qdisc';
-import { parseRate } from '../time/units';
 import { type LoadedConfig, loadConfig } from '../tc/config';
 import type { DeviceModel } from '../tc/device';
 import { IngressQdisc } from '../tc/kinds/ingress';
@@ -22,18 +21,6 @@ import { formatHandle } from '../tc/values';
 export interface CheckIo {
   out(text: string): void;
   err(text: string): void;
-}
-
-/** what a class prints as `rate X ceil Y` (read from the kind's own formatter) */
-function ratesOf(model: DeviceModel, q: Qdisc, cls: QdiscClass): { rate: number; ceil: number } | null {
-  const k = model.kindOf(q);
-  if (!k.formatClass || !isClassful(q)) return null;
-  const text = k.formatClass(q, cls, false);
-  const rate = /(?:^|\s)rate (\S+)/.exec(text);
-  if (!rate) return null;
-  const ceil = /(?:^|\s)ceil (\S+)/.exec(text);
-  const r = parseRate(rate[1]);
-  return { rate: r, ceil: ceil ? parseRate(ceil[1]) : r };
 }
 
 function htbDefault(model: DeviceModel, q: Qdisc): number | null {
@@ -59,15 +46,6 @@ export function analyse(model: DeviceModel): string[] {
       if (def === 0) w.push(`${model.name}: htb ${formatHandle(q.handle)} has no default class: unclassified traffic bypasses shaping (direct queue)`);
       else if (!cls) w.push(`${model.name}: htb ${formatHandle(q.handle)} default ${def.toString(16)} names no class (${formatHandle(id)}): unclassified traffic bypasses shaping (direct queue)`);
       else if (isInner) w.push(`${model.name}: htb ${formatHandle(q.handle)} default ${formatHandle(id)} is an inner class: unclassified traffic bypasses shaping (direct queue)`);
-    }
-    const rates = new Map<number, { rate: number; ceil: number }>();
-    for (const c of classes) {
-      const r = ratesOf(model, q, c);
-      if (r) rates.set(c.classid, r);
-    }
-    for (const c of classes) {
-      const r = rates.get(c.classid);
-      if (r && r.ceil < r.rate) w.push(`${model.name}: class ${formatHandle(c.classid)} has ceil below rate`);
     }
   }
   return w;
