@@ -12,7 +12,9 @@
  * of slots bucketed by queue length (sfq_drop). So one flooding flow cannot push others out.
  * Perturbation: every `perturb` seconds the hash key is replaced and every queued packet re-hashed
  * into slots in flow order (sfq_rehash), so collisions do not last and no flow is reordered. Qdiscs
- * own no timers here, so this happens on the first enqueue/dequeue at or after the due time.
+ * own no timers here, so this happens on the first enqueue at or after the due time (only new
+ * arrivals can collide; and packets a re-hash drops then show in the qlen/backlog difference the
+ * parent reads around enqueue, so they are not also reported through reduceBacklog).
  * Filters attached to SFQ replace the hash: the result's minor (1..divisor) is the bucket.
  * Parameters: limit (packets, default 127), depth (packets per flow, 127), flows (128), divisor
  * (buckets, power of two ≤ 65536, default 1024), quantum (bytes, default the device MTU + link header
@@ -261,22 +263,30 @@ export class Sfq implements Qdisc {
       this.nextPerturb = now + this.params.perturb * NS_PER_SEC;
       return;
     }
-    this.perturb();
+    this.rekey(false);
     this.nextPerturb = now + this.params.perturb * NS_PER_SEC;
   }
 
-  /** New hash key, and (when the hash is ours, not a filter's) queued packets re-hashed in order. */
+  /**
+   * New hash key, and (when the hash is ours, not a filter's) queued packets re-hashed in order.
+   * Outside enqueue/dequeue (setup, tests): drops are reported to the parent.
+   */
   perturb(): void {
+    this.rekey(true);
+  }
+
+  /** `report`: tell the owner about drops (false inside enqueue, where the parent sees the deltas) */
+  private rekey(report: boolean): void {
     this.key = randomFlowKey(this.env.random);
     this.perturbations++;
-    if (this.filters === null && this.tail !== EMPTY) this.rehash();
+    if (this.filters === null && this.tail !== EMPTY) this.rehash(report);
   }
 
   /**
    * sfq_rehash: takes every queued packet out (slot by slot, each flow in order), then re-inserts
    * them under the current key. Packets of one flow stay in order because a flow maps to one bucket.
    */
-  private rehash(): void {
+  private rehash(report: boolean): void {
     const { maxflows } = this.params;
     // Chain all packets into one list through pktNext.
     let first = EMPTY;
@@ -327,7 +337,7 @@ export class Sfq implements Qdisc {
     if (droppedPkts > 0) {
       this.stats.qlen -= droppedPkts;
       this.stats.backlog -= droppedBytes;
-      reduceBacklog(this, droppedPkts, droppedBytes);
+      if (report) reduceBacklog(this, droppedPkts, droppedBytes);
     }
   }
 
@@ -422,8 +432,7 @@ export class Sfq implements Qdisc {
     return pkt;
   }
 
-  dequeue(now: Nanos): number {
-    this.maybePerturb(now);
+  dequeue(_now: Nanos): number {
     if (this.tail === EMPTY) return -1;
     let a = this.slotNext[this.tail];
     while (this.slotAllot[a] <= 0) {

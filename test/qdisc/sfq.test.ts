@@ -3,6 +3,7 @@ import { CLS_SHOT, type Classifier } from '../../src/classify/classifier';
 import { Arena } from '../../src/packet/arena';
 import { createQdiscEnv, seededRandom } from '../../src/qdisc/env';
 import { XMIT_DROP, XMIT_SUCCESS } from '../../src/qdisc/qdisc';
+import { Prio } from '../../src/qdisc/prio';
 import { Sfq } from '../../src/qdisc/sfq';
 import { DropReason } from '../../src/qdisc/stats';
 import { ip, makePacket } from '../support/packets';
@@ -125,6 +126,32 @@ describe('sfq', () => {
     expect(perturbs).toBe(7);
     expect(q.stats.qlen).toBeGreaterThan(100); // packets were queued across re-keys
     expect(q.stats.packets + q.stats.drops + q.stats.qlen).toBe(8000);
+  });
+
+  it('a re-key that drops packets during enqueue keeps the parent qlen/backlog equal to its own', () => {
+    // Tiny table (4 buckets of depth 2) kept full: after a new key, flows collide differently and the
+    // re-hash has to drop. The parent counts through the qlen/backlog deltas around enqueue, so a
+    // reduceBacklog report on top of them would count the drops twice.
+    const arena = new Arena(512);
+    const env = createQdiscEnv(arena, { random: seededRandom(7) });
+    const prio = new Prio(0x10000, env);
+    const q = new Sfq(0, env, { limit: 100, depth: 2, divisor: 4, flows: 4, perturb: 1 });
+    prio.graft(0x10002, q); // band 1: best-effort TOS 0
+    let t = 0;
+    let f = 0;
+    for (let round = 0; round < 50 && q.stats.dropsByReason[DropReason.Purge] === 0; round++) {
+      for (let k = 0; k < 16; k++) prio.enqueue(makePacket(arena, { src: ip(10, 0, 0, f++ & 0xff), dport: 1000 + k }), t);
+      t += 1.5e9;
+      prio.enqueue(makePacket(arena, { src: ip(10, 9, 9, 9) }), t);
+      expect(prio.stats.qlen).toBe(q.stats.qlen);
+      expect(prio.stats.backlog).toBe(q.stats.backlog);
+    }
+    expect(q.perturbations).toBeGreaterThan(0);
+    expect(q.stats.dropsByReason[DropReason.Purge]).toBeGreaterThan(0);
+    for (let p = prio.dequeue(t); p >= 0; p = prio.dequeue(t)) arena.free(p);
+    expect(prio.stats.qlen).toBe(0);
+    expect(prio.stats.backlog).toBe(0);
+    expect(arena.available).toBe(512);
   });
 
   it('filters choose the bucket; a shot verdict drops', () => {
