@@ -120,20 +120,32 @@ export class ControlServer {
   static async start(opts: ControlServerOptions): Promise<ControlServer> {
     const srv = new ControlServer(opts);
     await prepareSocketPath(opts.path);
+    // The socket file is created by bind(), which Node runs synchronously inside listen(): under umask
+    // 0177 it is born 0600, so there is no moment when another user could connect (the directory may
+    // already exist with looser permissions). The umask is process-wide, so it is restored at once.
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException): void => {
         reject(new ControlSocketError(`cannot listen on ${opts.path}: ${err.message}`));
       };
       srv.server.once('error', onError);
-      srv.server.listen(opts.path, () => {
-        srv.server.off('error', onError);
-        resolve();
-      });
+      const previousUmask = process.umask(0o177);
+      try {
+        srv.server.listen(opts.path, () => {
+          srv.server.off('error', onError);
+          resolve();
+        });
+      } finally {
+        process.umask(previousUmask);
+      }
     });
-    // The directory is 0700 when we created it; chmod closes the rest of the window.
-    chmodSync(opts.path, 0o600);
-    const st = statSync(opts.path);
-    srv.ownIdentity = `${st.dev}:${st.ino}`;
+    try {
+      chmodSync(opts.path, 0o600); // belt and braces: some filesystems ignore the umask for sockets
+      const st = statSync(opts.path);
+      srv.ownIdentity = `${st.dev}:${st.ino}`;
+    } catch (e) {
+      await new Promise<void>((resolve) => srv.server.close(() => resolve()));
+      throw new ControlSocketError(`cannot secure ${opts.path}: ${(e as Error).message}`);
+    }
     // A failing accept must not become an unhandled 'error' event (it would kill the gateway).
     srv.server.on('error', () => {});
     return srv;

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,6 +67,17 @@ describe('control socket', () => {
     const reply = await sendTc(path, argv);
     expect(seen).toEqual([argv]);
     expect(reply).toEqual({ code: 5, stdout: 'ran -s class show dev tq0\n', stderr: '' });
+  });
+
+  it('is born 0600 even in an existing world-writable directory, and leaves the process umask as it was', async () => {
+    const open = join(dir, 'open');
+    mkdirSync(open, { mode: 0o777 });
+    chmodSync(open, 0o777);
+    const before = process.umask();
+    const s = await startControlServer({ path: join(open, 'gw.sock'), handler: echo });
+    servers.push(s);
+    expect(statSync(join(open, 'gw.sock')).mode & 0o777).toBe(0o600);
+    expect(process.umask()).toBe(before);
   });
 
   it('creates the socket 0600 in a 0700 directory, and close() removes it', async () => {
