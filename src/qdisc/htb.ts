@@ -59,7 +59,7 @@ import {
   reduceBacklog,
   tcMajor,
 } from './qdisc';
-import { DROP_REASON_NAMES, DropReason, QdiscStats } from './stats';
+import { DropReason, QdiscStats, absorbChildDrops } from './stats';
 
 export { HTB_CAN_SEND, HTB_CANT_SEND, HTB_MAY_BORROW, HtbClass, TC_HTB_MAXDEPTH, TC_HTB_NUMPRIO } from './htb-class';
 
@@ -785,17 +785,10 @@ export class Htb implements ClassfulQdisc, QdiscOwner {
   private absorbLeafDrops(cl: HtbClass, onEnqueue: boolean): void {
     const leaf = cl.leaf;
     if (!leaf) return;
-    const by = leaf.stats.dropsByReason;
-    for (let r = 0; r < DROP_REASON_NAMES.length; r++) {
-      const d = by[r] - cl.seenDrops[r];
-      if (d !== 0) {
-        this.stats.drops += d;
-        this.stats.dropsByReason[r] += d;
-        if (onEnqueue) cl.stats.drops += d;
-        cl.seenDrops[r] = by[r];
-      }
-    }
+    const d = absorbChildDrops(this.stats, leaf.stats, cl.seenDrops);
+    if (onEnqueue) cl.stats.drops += d;
   }
+
 
   // ------------------------------------------------------------------------------------------------
   // Reports from leaves and purges.

@@ -32,7 +32,7 @@ import {
   tcMajor,
   tcMinor,
 } from './qdisc';
-import { DropReason, QdiscStats } from './stats';
+import { DropReason, QdiscStats, absorbChildDrops } from './stats';
 
 export const TCQ_PRIO_BANDS = 16;
 export const TCQ_MIN_PRIO_BANDS = 2;
@@ -76,6 +76,8 @@ export class Prio implements ClassfulQdisc, QdiscOwner {
   private bandList: PrioBand[] = [];
   /** the leaf of each band, as a plain array for the hot path */
   private leaves: Qdisc[] = [];
+  /** per band: the leaf's drops by reason already carried into this qdisc's counters */
+  private seenDrops: Float64Array[] = [];
   private readonly env: QdiscEnv;
 
   constructor(handle: number, env: QdiscEnv, opts: PrioOptions = defaultPrioOptions()) {
@@ -108,6 +110,7 @@ export class Prio implements ClassfulQdisc, QdiscOwner {
     this.bands = opts.bands;
     for (let i = 0; i < 16; i++) this.priomap[i] = opts.priomap[i] ?? 0;
     this.leaves = this.bandList.map((b) => b.leaf);
+    this.seenDrops = this.leaves.map((l) => Float64Array.from(l.stats.dropsByReason));
   }
 
   private defaultLeaf(classid: number): Qdisc {
@@ -152,11 +155,7 @@ export class Prio implements ClassfulQdisc, QdiscOwner {
     const ret = child.enqueue(pkt, now);
     this.stats.qlen += cs.qlen - qlen0;
     this.stats.backlog += cs.backlog - backlog0;
-    const dropped = cs.drops - drops0;
-    if (dropped > 0) {
-      this.stats.drops += dropped;
-      this.stats.dropsByReason[DropReason.QueueFull] += dropped;
-    }
+    if (cs.drops !== drops0) absorbChildDrops(this.stats, cs, this.seenDrops[band]);
     return ret;
   }
 
@@ -231,6 +230,7 @@ export class Prio implements ClassfulQdisc, QdiscOwner {
     this.stats.backlog += next.stats.backlog;
     cls.leaf = next;
     this.leaves[band] = next;
+    this.seenDrops[band].set(next.stats.dropsByReason);
     return old;
   }
 

@@ -84,3 +84,24 @@ export class QdiscStats {
     this.packets++;
   }
 }
+
+/**
+ * Carries into `parent` the drops a child counted since the last call, reason by reason, and returns
+ * how many. `seen` holds the child's per-reason counts already carried: one array per child, set to
+ * the child's counts when it is grafted. Called on the rare path where a child's drop count moved, so
+ * a RED early drop under PRIO shows as `red_early` at the root, not as a generic queue overflow.
+ */
+export function absorbChildDrops(parent: QdiscStats, child: QdiscStats, seen: Float64Array): number {
+  const by = child.dropsByReason;
+  let total = 0;
+  for (let r = 0; r < by.length; r++) {
+    const d = by[r] - seen[r];
+    if (d !== 0) {
+      parent.dropsByReason[r] += d;
+      seen[r] = by[r];
+      total += d;
+    }
+  }
+  parent.drops += total;
+  return total;
+}

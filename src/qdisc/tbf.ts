@@ -36,7 +36,7 @@ import {
   tcHandle,
   tcMajor,
 } from './qdisc';
-import { DropReason, QdiscStats } from './stats';
+import { DROP_REASON_NAMES, DropReason, QdiscStats, absorbChildDrops } from './stats';
 
 export const LINKLAYER_ETHERNET = 1;
 export const LINKLAYER_ATM = 2;
@@ -95,6 +95,8 @@ export class Tbf implements ClassfulQdisc, QdiscOwner {
   wakeAt: Nanos = Infinity;
   opts: TbfOptions;
   child: Qdisc;
+  /** the child's drops by reason already carried into this qdisc's counters */
+  private readonly seenDrops = new Float64Array(DROP_REASON_NAMES.length);
   /** bucket sizes in ns: rate bucket and peak bucket */
   buffer = 0;
   mtuTime = 0;
@@ -160,11 +162,7 @@ export class Tbf implements ClassfulQdisc, QdiscOwner {
     const ret = this.child.enqueue(pkt, now);
     this.stats.qlen += cs.qlen - qlen0;
     this.stats.backlog += cs.backlog - backlog0;
-    const dropped = cs.drops - drops0;
-    if (dropped > 0) {
-      this.stats.drops += dropped;
-      this.stats.dropsByReason[DropReason.QueueFull] += dropped;
-    }
+    if (cs.drops !== drops0) absorbChildDrops(this.stats, cs, this.seenDrops);
     return ret;
   }
 
@@ -260,6 +258,7 @@ export class Tbf implements ClassfulQdisc, QdiscOwner {
     this.stats.qlen += next.stats.qlen;
     this.stats.backlog += next.stats.backlog;
     this.child = next;
+    this.seenDrops.set(next.stats.dropsByReason);
     return old;
   }
 
