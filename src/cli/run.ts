@@ -59,6 +59,8 @@ export interface RunOptions {
   control?: string;
   metrics?: string;
   txQueueLen?: number;
+  /** JIT warm-up at start (default true; off only to measure what it buys) */
+  warmup?: boolean;
 }
 
 /** One forwarded TUN: a direction (side) of a configured device. */
@@ -204,9 +206,11 @@ export async function runGateway(opts: RunOptions, hooks: GatewayHooks = {}, log
   if (devNames.size === 0) throw new UsageError('run needs a device: --dev NAME, or a config (-c FILE) that names one');
   // The probe's trees are a scratch copy of the real ones: warm the JIT on them (src/warmup.ts).
   for (const d of devNames) probe.addDevice(d);
-  const t0 = performance.now();
-  const warm = warmUp([...probe.devices.values()].flatMap((m) => [m.egress, m.ingress]), probe.arena);
-  log.debug({ packets: warm.offered, ms: Math.round(performance.now() - t0) }, 'JIT warm-up done');
+  if (opts.warmup !== false) {
+    const t0 = performance.now();
+    const warm = warmUp([...probe.devices.values()].flatMap((m) => [m.egress, m.ingress]), probe.arena);
+    log.debug({ packets: warm.offered, ms: Math.round(performance.now() - t0) }, 'JIT warm-up done');
+  }
   for (const [dev, tun] of ingress) {
     if (devNames.has(tun) && !ingress.has(tun)) {
       throw new UsageError(`TUN ${tun} cannot be both the egress device ${tun} and the ingress of ${dev}`);
@@ -330,8 +334,18 @@ export function registerRun(program: Command): void {
     .option('--script <file>', 'bash script whose tc commands are recorded and applied at start')
     .option('--control <path>', `control socket for live \`tunqos tc ...\` (default ${defaultControlPath()})`)
     .option('--metrics <host:port>', 'serve Prometheus metrics on HOST:PORT (PORT alone: 127.0.0.1)')
+    .option('--no-warmup', 'skip the JIT warm-up at start (only to measure what it buys)')
     .action(
-      async (o: { dev: string[]; ingress: string[]; egress: string; config?: string; script?: string; control?: string; metrics?: string }) => {
+      async (o: {
+        dev: string[];
+        ingress: string[];
+        egress: string;
+        config?: string;
+        script?: string;
+        control?: string;
+        metrics?: string;
+        warmup: boolean;
+      }) => {
         const log = createLogger();
         let gw: Gateway;
         try {
@@ -339,7 +353,7 @@ export function registerRun(program: Command): void {
           const egress = parseEgress(o.egress);
           const ingress = parseIngress(o.ingress);
           const config: ConfigSource | undefined = o.config ? { file: o.config } : o.script ? { script: o.script } : undefined;
-          gw = await runGateway({ devs: o.dev, egress, config, ingress, control: o.control, metrics: o.metrics }, {}, log);
+          gw = await runGateway({ devs: o.dev, egress, config, ingress, control: o.control, metrics: o.metrics, warmup: o.warmup }, {}, log);
         } catch (e) {
           process.stderr.write(`tunqos run: ${(e as Error).message}\n`);
           process.exitCode = e instanceof UsageError ? 2 : 1;
