@@ -20,7 +20,8 @@
  *    replaces it (the old tree is purged).
  *  - `qdisc change` and `class change` keep queued packets (the kinds' change/changeClass).
  *  - `qdisc del` purges and counts what the qdisc held; filters attached to it and its classes go too.
- *  - `class del` refuses a class with children or with filters attached to it.
+ *  - `class del` refuses a class with children, with filters attached to it, or that a filter's
+ *    classid/flowid still names (Linux: "HTB class in use").
  */
 import type { Qdisc, QdiscClass } from '../qdisc/qdisc';
 import { TC_H_INGRESS, TC_H_ROOT, isClassful } from '../qdisc/qdisc';
@@ -436,6 +437,8 @@ function playClass(sh: Shadow, cmd: ClassCommand, ctx: ParseContext, _notes: str
     if (sh.filters.parents().includes(classid)) {
       throw new TcError(`class ${formatHandle(classid)} has filters attached: delete them first (tc filter del dev ${dev} parent ${formatHandle(classid)})`, cmd.classidToken);
     }
+    const user = sh.filters.filterPointingAt(classid);
+    if (user) throw new TcError(`class ${formatHandle(classid)} is in use by filter ${user}: delete or change that filter first`, cmd.classidToken);
     if (existing.leaf !== 0) dropSubtree(sh, existing.leaf, ctx);
     q.classes.delete(classid);
     const p = q.classes.get(existing.parentid);

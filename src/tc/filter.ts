@@ -407,6 +407,29 @@ export class FilterSet {
     return s;
   }
 
+  /**
+   * The filter (as `parent P pref N fh H`) whose classid/flowid names `classid`, or undefined: Linux
+   * refuses to delete a class a filter still points at ("HTB class in use"), since the filter would
+   * then send its traffic nowhere. A `flowid :N` resolves against the major of its parent.
+   */
+  filterPointingAt(classid: number): string | undefined {
+    for (const [parent, pf] of this.parentsMap) {
+      for (const tp of pf.tps) {
+        for (const t of pf.common.tables) {
+          if (t.prio !== tp.prio) continue;
+          for (const b of t.buckets) {
+            for (const n of b) {
+              if (n.rawClassid === undefined) continue;
+              const resolved = tcMajor(n.rawClassid) === 0 ? tcHandle(tcMajor(parent), n.rawClassid) : n.rawClassid;
+              if (resolved === classid) return `parent ${formatHandle(parent)} pref ${tp.prio} fh ${formatU32Handle(n.handle)}`;
+            }
+          }
+        }
+      }
+    }
+    return undefined;
+  }
+
   parents(): number[] {
     return [...this.parentsMap.entries()].filter(([, p]) => p.tps.length > 0).map(([k]) => k).sort((a, b) => a - b);
   }

@@ -93,12 +93,20 @@ describe('applying tc commands', () => {
     for (const [line, re] of cases) expect(errorOf(() => s.applyText(line, 'e.tc')).message).toMatch(re);
   });
 
-  it('a class with filters attached cannot be deleted until they are', () => {
-    const s = system(`${HTB}\ntc filter add dev tq0 parent 1:1 protocol ip prio 1 u32 match ip dport 22 0xffff flowid 1:10\n`);
+  it('a class with children, with filters attached, or named by a filter cannot be deleted until they are gone', () => {
+    const s = system(
+      `${HTB}\ntc class add dev tq0 parent 1: classid 1:2 htb rate 1mbit\n` +
+        'tc filter add dev tq0 parent 1:1 protocol ip prio 1 u32 match ip dport 22 0xffff flowid 1:2\n',
+    );
     expect(errorOf(() => s.applyText('class del dev tq0 classid 1:30\nclass del dev tq0 classid 1:1', 'd.tc')).message).toMatch(
       /^d\.tc:2:27: class 1:1 has child classes/,
     );
-    s.applyText('class del dev tq0 classid 1:30\nclass del dev tq0 classid 1:10', 'd.tc');
+    // the root's filter says flowid 1:10: Linux refuses with "HTB class in use" (checked on this kernel)
+    expect(errorOf(() => s.applyText('class del dev tq0 classid 1:30\nclass del dev tq0 classid 1:10', 'd.tc')).message).toMatch(
+      /^d\.tc:2:27: class 1:10 is in use by filter parent 1: pref 1 /,
+    );
+    expect(s.devices.get('tq0')!.findClass(0x10030)).toBeDefined(); // the batch changed nothing
+    s.applyText('filter del dev tq0 parent 1: prio 1\nclass del dev tq0 classid 1:30\nclass del dev tq0 classid 1:10', 'd.tc');
     expect(s.devices.get('tq0')!.findClass(0x10030)).toBeUndefined();
     expect(errorOf(() => s.applyText('class del dev tq0 classid 1:1', 'd.tc')).message).toMatch(/^d\.tc:1:27: class 1:1 has filters attached/);
     s.applyText('filter del dev tq0 parent 1:1\nclass del dev tq0 classid 1:1', 'd.tc');
@@ -214,5 +222,28 @@ describe('applying tc commands', () => {
     s.applyText('qdisc del dev tq0 ingress', 'x.tc');
     expect(d.ingress).toBe(side);
     expect(side.root).not.toBeInstanceOf(IngressQdisc);
+  });
+});
+
+describe('class del while a filter points at the class (recorded on this kernel: "Error: HTB class in use.")', () => {
+  it('is refused, naming the filter, and allowed once the filter is gone', async () => {
+    const { TcSystem } = await import('../../src/tc/config');
+    const s = new TcSystem();
+    s.applyText(
+      [
+        'qdisc add dev tq0 root handle 1: htb default 20',
+        'class add dev tq0 parent 1: classid 1:10 htb rate 1mbit',
+        'class add dev tq0 parent 1: classid 1:20 htb rate 1mbit',
+        'filter add dev tq0 parent 1: protocol ip prio 1 u32 match ip dport 80 0xffff flowid :10',
+      ].join('\n'),
+      'k.tc',
+    );
+    const refused = s.execute(['class', 'del', 'dev', 'tq0', 'classid', '1:10']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('class 1:10 is in use by filter parent 1: pref 1 fh 800::800');
+    expect(s.execute(['class', 'show', 'dev', 'tq0']).stdout).toContain('class htb 1:10 ');
+    expect(s.execute(['class', 'del', 'dev', 'tq0', 'classid', '1:20']).code).toBe(0); // no filter names 1:20
+    expect(s.execute(['filter', 'del', 'dev', 'tq0', 'parent', '1:', 'prio', '1']).code).toBe(0);
+    expect(s.execute(['class', 'del', 'dev', 'tq0', 'classid', '1:10']).code).toBe(0);
   });
 });
