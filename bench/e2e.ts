@@ -19,7 +19,7 @@
  *         the per-packet cost without the wake-up of cold CPUs and caches
  * Targets for tunqos against the C loop: TCP ≥ 0.7×, UDP small-packet rate ≥ 0.6×, ping within 50 µs.
  *
- * Usage: npx tsx bench/e2e.ts [--quick] [--json]
+ * Usage: npx tsx bench/e2e.ts [--quick] [--json] [--shaping]   (--shaping: then HTB vs the kernel and latency under load)
  * The machine is shared: figures move with the load of other processes; compare columns of one run.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -240,3 +240,10 @@ function pct(v: number): string {
 }
 
 await main();
+
+// `--shaping`: in the same run, the same HTB rates on the kernel's HTB and on tunqos side by side, and
+// latency under load (bench/shaping.ts, which also runs alone).
+if (process.argv.includes('--shaping')) {
+  const { shapingReport } = await import('./shaping');
+  process.stdout.write(`\n${await shapingReport()}`);
+}

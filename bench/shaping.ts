@@ -12,6 +12,7 @@
  * Usage: npx tsx bench/shaping.ts [--quick]    (--quick: 1 run per side, no 1 gbit)
  * The machine is shared: compare the columns of one run, not runs of different days.
  */
+import { pathToFileURL } from 'node:url';
 import { Bench, compareHtbRate, latencyUnderLoad, type LatencyFigures, type RateComparison } from '../src/gateway/demo-compare';
 import { canBuildTopology, sweep } from '../src/gateway/topology';
 
@@ -42,13 +43,10 @@ function log(msg: string): void {
 const m = (bps: number): string => (bps / 1e6).toFixed(2);
 const ms = (v: number): string => v.toFixed(3);
 
-async function main(): Promise<void> {
+/** Measures and returns the report (two sections: HTB goodput, latency under load); throws when no topology can be built. */
+export async function shapingReport(): Promise<string> {
   const can = canBuildTopology();
-  if (!can.ok) {
-    log(`bench/shaping: ${can.reason}`);
-    process.exitCode = 1;
-    return;
-  }
+  if (!can.ok) throw new Error(`bench/shaping: ${can.reason}`);
   sweep();
   const bench = await Bench.create(1);
   const rates: RateComparison[] = [];
@@ -89,7 +87,15 @@ async function main(): Promise<void> {
       `${l.label.padEnd(24)}${(l.kernel ? ms(l.kernel.idle.medianMs) : '-').padStart(12)}${(l.kernel ? ms(l.kernel.loaded.medianMs) : '-').padStart(9)}${ms(l.tunqos.idle.medianMs).padStart(13)}${ms(l.tunqos.loaded.medianMs).padStart(9)}${`${l.kernel ? m(l.kernel.bulkBps) : '-'}|${m(l.tunqos.bulkBps)}`.padStart(18)}`,
     );
   }
-  process.stdout.write(`${lines.join('\n')}\n`);
+  return `${lines.join('\n')}\n`;
 }
 
-await main();
+// Run alone (`npx tsx bench/shaping.ts`), or from `bench/e2e.ts --shaping` in the same run as the rest.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  try {
+    process.stdout.write(await shapingReport());
+  } catch (e) {
+    log((e as Error).message);
+    process.exitCode = 1;
+  }
+}
