@@ -49,6 +49,11 @@ export interface TcReply {
   stderr: string;
 }
 
+/** what tc prints on stderr after a successful change: its warnings, then notes, a line each */
+function warningText(r: ApplyResult): string {
+  return [...r.warnings, ...r.notes].map((l) => `${l}\n`).join('');
+}
+
 function reply(code: number, stdout: string, stderr: string): TcReply {
   return { ok: code === 0, output: stdout, error: stderr === '' ? null : stderr, code, stdout, stderr };
 }
@@ -121,7 +126,7 @@ export class TcSystem implements ApplyTarget {
       const cmd = parseCommand(tokens, tokens[0]);
       if (cmd.verb === 'show') return reply(0, this.show(cmd), '');
       const r = this.apply([cmd], false);
-      return reply(0, '', [...r.warnings, ...r.notes].map((l) => `${l}\n`).join(''));
+      return reply(0, '', warningText(r));
     } catch (e) {
       const msg = e instanceof TcError ? e.reason : e instanceof Error ? e.message : String(e);
       return reply(1, '', `Error: ${msg}\n`);
@@ -139,7 +144,7 @@ export class TcSystem implements ApplyTarget {
       const cmds = batch.map((c) => parseCommand(c.tokens, c.anchor));
       const r = this.apply(cmds.filter((c) => c.verb !== 'show'), false);
       const shown = cmds.filter((c) => c.verb === 'show').map((c) => this.show(c));
-      return reply(0, shown.join(''), [...r.warnings, ...r.notes].map((l) => `${l}\n`).join(''));
+      return reply(0, shown.join(''), warningText(r));
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       return reply(1, '', `Error: ${msg}\n`);
