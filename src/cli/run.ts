@@ -200,21 +200,21 @@ export async function runGateway(opts: RunOptions, hooks: GatewayHooks = {}, log
   if (opts.config?.script) opts = { ...opts, config: { recorded: recordScript(opts.config.script) } };
   const devNames = new Set(opts.devs);
   for (const d of ingress.keys()) devNames.add(d);
-  const probeArena = new Arena(4096); // room for the warm-up's queues; dropped after start-up
-  const probe = opts.config ? loadConfig(opts.config, { devices: [...devNames], arena: probeArena }).system : new TcSystem({ arena: probeArena });
+  const probe = new TcSystem({ arena: new Arena(4096) }); // room for the warm-up's queues; dropped after start-up
+  for (const d of devNames) probe.addDevice(d);
+  if (opts.config) loadConfig(opts.config, { system: probe });
   for (const name of probe.devices.keys()) devNames.add(name);
   if (devNames.size === 0) throw new UsageError('run needs a device: --dev NAME, or a config (-c FILE) that names one');
-  // The probe's trees are a scratch copy of the real ones: warm the JIT on them (src/warmup.ts).
-  for (const d of devNames) probe.addDevice(d);
-  if (opts.warmup !== false) {
-    const t0 = performance.now();
-    const warm = warmUp([...probe.devices.values()].flatMap((m) => [m.egress, m.ingress]), probe.arena);
-    log.debug({ packets: warm.offered, ms: Math.round(performance.now() - t0) }, 'JIT warm-up done');
-  }
   for (const [dev, tun] of ingress) {
     if (devNames.has(tun) && !ingress.has(tun)) {
       throw new UsageError(`TUN ${tun} cannot be both the egress device ${tun} and the ingress of ${dev}`);
     }
+  }
+  // The probe's trees are a scratch copy of the real ones: warm the JIT on them (src/warmup.ts).
+  if (opts.warmup !== false) {
+    const t0 = performance.now();
+    const warm = warmUp([...probe.devices.values()].flatMap((m) => [m.egress, m.ingress]), probe.arena);
+    log.debug({ packets: warm.offered, ms: Math.round(performance.now() - t0) }, 'JIT warm-up done');
   }
 
   // 2. Open the TUN devices (their MTU is known only then).
@@ -277,7 +277,7 @@ export async function runGateway(opts: RunOptions, hooks: GatewayHooks = {}, log
         `forwarding on ${d.name}`,
       );
     }
-    await startControlPlane(g, opts);
+    await startControlPlane(g, opts, clock);
     if (hooks.onStarted) await hooks.onStarted(g);
     return g;
   } catch (e) {
@@ -288,9 +288,8 @@ export async function runGateway(opts: RunOptions, hooks: GatewayHooks = {}, log
 }
 
 /** control socket, metrics, the 1 s rate sampler and the SIGUSR1 snapshot */
-async function startControlPlane(gw: Gateway, opts: RunOptions): Promise<void> {
+async function startControlPlane(gw: Gateway, opts: RunOptions, clock: MonotonicClock): Promise<void> {
   const provider = () => gw.trees();
-  const clock = new MonotonicClock();
   const sampler = setInterval(() => sampleRates(provider, clock.now()), 1000);
   sampler.unref();
   gw.onStop(() => clearInterval(sampler));
