@@ -362,6 +362,16 @@ struct PollBlock {
 
 void FreeBlock(uv_handle_t* h) { delete reinterpret_cast<PollBlock*>(h->data); }
 
+// Stops watching, detaches the wrapper (a callback already queued then sees owner == nullptr) and lets
+// libuv free the block once the handle is closed; `block` is null afterwards. Shared by Poller and Timer.
+void ReleaseBlock(PollBlock*& block) {
+  if (block == nullptr) return;
+  uv_poll_stop(&block->handle);
+  block->owner = nullptr;
+  uv_close(reinterpret_cast<uv_handle_t*>(&block->handle), FreeBlock);
+  block = nullptr;
+}
+
 // ---- Poller -----------------------------------------------------------------------------------------
 
 class Poller : public Napi::ObjectWrap<Poller> {
@@ -432,12 +442,7 @@ class Poller : public Napi::ObjectWrap<Poller> {
   }
 
   void Release() {
-    if (block_ != nullptr) {
-      uv_poll_stop(&block_->handle);
-      block_->owner = nullptr;
-      uv_close(reinterpret_cast<uv_handle_t*>(&block_->handle), FreeBlock);
-      block_ = nullptr;
-    }
+    ReleaseBlock(block_);
     if (!cb_.IsEmpty()) cb_.Reset();
   }
 
@@ -556,12 +561,7 @@ class Timer : public Napi::ObjectWrap<Timer> {
   }
 
   void Release() {
-    if (block_ != nullptr) {
-      uv_poll_stop(&block_->handle);
-      block_->owner = nullptr;
-      uv_close(reinterpret_cast<uv_handle_t*>(&block_->handle), FreeBlock);
-      block_ = nullptr;
-    }
+    ReleaseBlock(block_);
     if (fd_ >= 0) {
       ::close(fd_);
       fd_ = -1;
