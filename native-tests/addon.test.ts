@@ -192,6 +192,34 @@ describe.skipIf(!isRoot)('native addon (root, in a private namespace)', () => {
     timer.close();
     expect(() => timer.arm(0)).toThrow(/closed/);
   });
+
+  it('a periodic timerfd timer fires every period, armed once, until disarmed', async () => {
+    const addon = createRequire(import.meta.url)(ADDON);
+    const fires: number[] = [];
+    const timer = new addon.Timer(() => {
+      const t = process.hrtime();
+      fires.push(t[0] * 1e9 + t[1]);
+    });
+    const t0 = process.hrtime();
+    const first = t0[0] * 1e9 + t0[1] + 10e6;
+    timer.arm(first, 10e6);
+    await new Promise((r) => setTimeout(r, 205));
+    timer.disarm();
+    const n = fires.length;
+    // up to 20 expiries fit in 205 ms; a busy machine folds some together, but never gets ahead of the clock
+    expect(n).toBeGreaterThanOrEqual(5);
+    expect(n).toBeLessThanOrEqual(20);
+    fires.forEach((t, i) => expect(t).toBeGreaterThanOrEqual(first + i * 10e6));
+    await new Promise((r) => setTimeout(r, 60));
+    expect(fires.length).toBe(n); // disarmed: no more
+    // a one-shot arm replaces the period
+    const t1 = process.hrtime();
+    timer.arm(t1[0] * 1e9 + t1[1] + 5e6, 2e6);
+    timer.arm(t1[0] * 1e9 + t1[1] + 5e6);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(fires.length).toBe(n + 1);
+    timer.close();
+  });
 });
 
 /** One packet per `interval` ns: a throttled root that needs the timer to make progress. */

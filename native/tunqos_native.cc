@@ -8,7 +8,8 @@
 //   ifMtu(name) -> number                        SIOCGIFMTU
 //   close(fd)
 //   new Poller(fd, cb)  start()/stop()/close()   uv_poll on the fd, cb() when readable
-//   new Timer(cb)       arm(absNs)/disarm()/close()   timerfd(CLOCK_MONOTONIC, absolute) watched by uv_poll
+//   new Timer(cb)       arm(absNs[, periodNs])/disarm()/close()   timerfd(CLOCK_MONOTONIC, absolute) watched
+//                       by uv_poll; with a period it fires again every periodNs until re-armed or disarmed
 //
 // Errors are JS Errors with `.code` (errno name, e.g. 'EBUSY') and `.errno`. Built with
 // NAPI_DISABLE_CPP_EXCEPTIONS, so every failure path throws explicitly and returns.
@@ -456,7 +457,9 @@ class Poller : public Napi::ObjectWrap<Poller> {
 //
 // A timerfd on CLOCK_MONOTONIC (the clock process.hrtime() reads), armed with absolute deadlines.
 // The uv_poll watching it is started once; it is ref'd only while armed, so an idle timer does not keep
-// the process alive and arming costs one timerfd_settime() (no epoll_ctl).
+// the process alive and arming costs one timerfd_settime() (no epoll_ctl). A periodic timer (the
+// forwarder's keep-warm ticks) stays armed after it fires, so a tick costs the read() of the timerfd
+// and no timerfd_settime().
 
 class Timer : public Napi::ObjectWrap<Timer> {
  public:
@@ -507,8 +510,10 @@ class Timer : public Napi::ObjectWrap<Timer> {
     uint64_t expirations = 0;
     ssize_t r = read(self->fd_, &expirations, sizeof expirations);
     if (r != static_cast<ssize_t>(sizeof expirations)) return;  // EAGAIN: disarmed or re-armed meanwhile
-    self->armed_ = false;
-    uv_unref(reinterpret_cast<uv_handle_t*>(h));
+    if (!self->periodic_) {
+      self->armed_ = false;
+      uv_unref(reinterpret_cast<uv_handle_t*>(h));
+    }
     Napi::HandleScope scope(self->env_);
     self->cb_.MakeCallback(self->env_.Global(), {}, nullptr);
     ReportPending(self->env_);
@@ -520,23 +525,29 @@ class Timer : public Napi::ObjectWrap<Timer> {
       ThrowCode(env, "EBADF", "Timer is closed");
       return env.Undefined();
     }
-    if (info.Length() < 1 || !info[0].IsNumber()) {
-      Napi::TypeError::New(env, "Timer.arm(absoluteNs: number)").ThrowAsJavaScriptException();
+    if (info.Length() < 1 || !info[0].IsNumber() || (info.Length() > 1 && !info[1].IsNumber() && !info[1].IsUndefined())) {
+      Napi::TypeError::New(env, "Timer.arm(absoluteNs: number, periodNs?: number)").ThrowAsJavaScriptException();
       return env.Undefined();
     }
     double ns = info[0].As<Napi::Number>().DoubleValue();
     if (!(ns >= 1)) ns = 1;  // 0 would disarm; anything in the past fires at once
     if (ns > 9.0e18) ns = 9.0e18;
+    double period = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : 0;
+    if (!(period >= 0) || period > 9.0e18) period = 0;
     int64_t whole = static_cast<int64_t>(ns);
+    int64_t every = static_cast<int64_t>(period);
     struct itimerspec its;
     memset(&its, 0, sizeof its);
     its.it_value.tv_sec = static_cast<time_t>(whole / 1000000000LL);
     its.it_value.tv_nsec = static_cast<long>(whole % 1000000000LL);
     if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0) its.it_value.tv_nsec = 1;
+    its.it_interval.tv_sec = static_cast<time_t>(every / 1000000000LL);
+    its.it_interval.tv_nsec = static_cast<long>(every % 1000000000LL);
     if (timerfd_settime(fd_, TFD_TIMER_ABSTIME, &its, nullptr) < 0) {
       ThrowErrno(env, errno, "timerfd_settime");
       return env.Undefined();
     }
+    periodic_ = every > 0;
     if (!armed_) {
       armed_ = true;
       uv_ref(reinterpret_cast<uv_handle_t*>(&block_->handle));
@@ -550,6 +561,7 @@ class Timer : public Napi::ObjectWrap<Timer> {
       memset(&its, 0, sizeof its);
       timerfd_settime(fd_, 0, &its, nullptr);
       armed_ = false;
+      periodic_ = false;
       uv_unref(reinterpret_cast<uv_handle_t*>(&block_->handle));
     }
     return info.Env().Undefined();
@@ -567,12 +579,14 @@ class Timer : public Napi::ObjectWrap<Timer> {
       fd_ = -1;
     }
     armed_ = false;
+    periodic_ = false;
     if (!cb_.IsEmpty()) cb_.Reset();
   }
 
   Napi::Env env_ = Napi::Env(nullptr);
   int fd_ = -1;
   bool armed_ = false;
+  bool periodic_ = false;
   Napi::FunctionReference cb_;
   PollBlock* block_ = nullptr;
 };

@@ -17,8 +17,12 @@ export interface NativePoller {
 }
 
 export interface NativeTimer {
-  /** arm for an absolute CLOCK_MONOTONIC deadline in ns (process.hrtime() time); re-arming replaces */
-  arm(absoluteNs: number): void;
+  /**
+   * arm for an absolute CLOCK_MONOTONIC deadline in ns (process.hrtime() time); re-arming replaces.
+   * With periodNs > 0 it fires again every periodNs after that (each firing one callback, missed
+   * periods folded into one) until re-armed or disarmed.
+   */
+  arm(absoluteNs: number, periodNs?: number): void;
   disarm(): void;
   close(): void;
 }

@@ -5,7 +5,8 @@
  * process.hrtime() reads, so deadlines are MonotonicClock Nanos as they are.
  *
  * Arming costs one timerfd_settime() syscall; re-arming for the same deadline is skipped by the
- * forwarder. The timer keeps the process alive only while armed.
+ * forwarder. A periodic timer (the forwarder's keep-warm ticks) is armed once and then costs only the
+ * read() that clears each expiry. The timer keeps the process alive only while armed.
  */
 import type { Nanos } from '../time/clock';
 import type { WakeupTimer } from '../time/scheduler';
@@ -25,9 +26,9 @@ export class TimerfdTimer implements WakeupTimer {
     if (this.cb) this.cb();
   };
 
-  arm(at: Nanos): void {
+  arm(at: Nanos, period: Nanos = 0): void {
     if (!this.timer) throw new Error('timerfd timer is closed');
-    this.timer.arm(at);
+    this.timer.arm(at, period);
   }
 
   disarm(): void {

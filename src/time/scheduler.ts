@@ -18,8 +18,12 @@
 import type { Nanos } from './clock';
 
 export interface WakeupTimer {
-  /** fire once at `at` (absolute Nanos of the forwarder's clock); re-arming replaces the deadline */
-  arm(at: Nanos): void;
+  /**
+   * fire at `at` (absolute Nanos of the forwarder's clock); re-arming replaces the deadline. With
+   * `period` > 0 it then fires every `period` (the forwarder's keep-warm ticks) until re-armed or
+   * disarmed; periods that pass while the process is busy fold into one firing.
+   */
+  arm(at: Nanos, period?: Nanos): void;
   /** cancel a pending deadline; harmless when not armed */
   disarm(): void;
   /** the callback run at each expiry (one per arm) */
@@ -37,18 +41,22 @@ export class ManualTimer implements WakeupTimer {
   armedAt: Nanos = Infinity;
   /** every deadline passed to arm(), in order */
   readonly arms: Nanos[] = [];
+  /** the period of the pending arm (0: one-shot) */
+  period: Nanos = 0;
   fired = 0;
   closed = false;
   private cb: (() => void) | null = null;
 
-  arm(at: Nanos): void {
+  arm(at: Nanos, period: Nanos = 0): void {
     if (this.closed) throw new Error('ManualTimer: arm after close');
     this.armedAt = at;
+    this.period = period > 0 ? period : 0;
     this.arms.push(at);
   }
 
   disarm(): void {
     this.armedAt = Infinity;
+    this.period = 0;
   }
 
   onFire(cb: () => void): void {
@@ -65,16 +73,28 @@ export class ManualTimer implements WakeupTimer {
     return this.armedAt !== Infinity;
   }
 
-  /** fires (once) if armed for a time <= now; returns whether it fired */
+  /**
+   * fires (once) if armed for a time <= now; returns whether it fired. A periodic timer moves on to
+   * its first deadline after `now` (missed periods fold into this one firing, as a timerfd's do).
+   */
   runDue(now: Nanos): boolean {
     if (this.armedAt === Infinity || this.armedAt > now) return false;
+    if (this.period > 0) {
+      const missed = Math.floor((now - this.armedAt) / this.period) + 1;
+      const next = this.armedAt + missed * this.period;
+      this.fired++;
+      this.armedAt = next; // before the callback, which may re-arm or disarm
+      if (this.cb) this.cb();
+      return true;
+    }
     return this.fire();
   }
 
   /** fires now regardless of the deadline (simulates an early or spurious OS timer); false if disarmed */
   fire(): boolean {
     if (this.armedAt === Infinity) return false;
-    this.armedAt = Infinity;
+    if (this.period > 0) this.armedAt += this.period;
+    else this.armedAt = Infinity;
     this.fired++;
     if (this.cb) this.cb();
     return true;
