@@ -16,6 +16,20 @@
  * forwarder reads `tree.root` at each use, and `kick()` after a change lets a newly unthrottled tree
  * send at once.
  *
+ * Keep-warm (`keepWarm`, off by default; `tunqos run` turns it on): the first packet after the process
+ * slept is slow for reasons that are not the forwarder's work: waking from epoll, entering V8 from
+ * libuv, and code and data pages fallen out of the CPU's caches and TLB while other processes ran (on
+ * a virtual machine a TLB miss costs a two-level page walk). Measured on the 2-core VM this was
+ * written on, the user-space part of a lone packet's trip grows from ~15 µs when packets are 2 ms
+ * apart to ~100 µs when they are 50 ms apart; a C read/write loop pays ~5 µs either way. So while
+ * packets have been seen in the last `keepWarmWindow` (1 s), the forwarder never sleeps longer than
+ * `keepWarm`: the timer wakes it, it polls the link (normally nothing to read) and drains the tree,
+ * which walks the same libuv → addon → V8 → read path a packet takes and keeps it resident. The cost
+ * is one short wake-up per `keepWarm` while traffic is sparse, none at all once the link has been
+ * quiet for the window, and no change to what is sent or when (a tick only reads and drains, as a
+ * readable event would). This is the user-space cousin of the kernel's busy polling (SO_BUSY_POLL),
+ * which spins instead of ticking.
+ *
  * Malformed packets (src/packet/prepare.ts) are counted by reason and freed, never thrown on. Drops
  * inside the tree are counted by the qdiscs (root.stats). Steady-state forwarding allocates nothing:
  * the id arrays are preallocated, callbacks are bound once, counters are plain numbers and typed arrays.
@@ -54,6 +68,10 @@ export interface ForwarderOptions {
   maxReadBatches?: number;
   /** told the sojourn time of every dequeued packet (metrics' latency histograms); must not allocate */
   sojourn?: SojournSink | null;
+  /** longest sleep while traffic is recent, in ns (0, the default: sleep until something happens) */
+  keepWarm?: Nanos;
+  /** how long after the last packet read the keep-warm ticks go on, in ns (default 1 s) */
+  keepWarmWindow?: Nanos;
 }
 
 /** Receives each dequeued packet's class and time spent queued (src/control/sojourn.ts implements it). */
@@ -63,6 +81,9 @@ export interface SojournSink {
 
 /** Never arm a timer closer than this after `now` when the tree says "now" but sent nothing. */
 const MIN_REARM_NS = 1_000;
+
+/** Default keep-warm window: ticks go on for this long after the last packet read. */
+export const DEFAULT_KEEP_WARM_WINDOW_NS = 1e9;
 
 export class ForwarderCounters {
   /** packets and bytes read from rx (malformed ones included) */
@@ -75,9 +96,11 @@ export class ForwarderCounters {
   txErrors = 0;
   /** malformed packets by PREP_* reason (index 0, PREP_OK, stays 0) */
   readonly malformed = new Float64Array(PREP_REASON_NAMES.length);
-  /** timer expiries, and how many found nothing to send (early or superfluous) */
+  /** timer expiries for the tree, and how many found nothing to send (early or superfluous) */
   wakeups = 0;
   idleWakeups = 0;
+  /** timer expiries that were keep-warm ticks (not counted in wakeups) */
+  warmTicks = 0;
 }
 
 /** The default tree of a device without configuration: a pfifo of txqueuelen packets, like Linux's. */
@@ -99,7 +122,13 @@ export class Forwarder {
   readonly counters = new ForwarderCounters();
   /** the deadline the timer is armed for, Infinity when not armed */
   armedAt: Nanos = Infinity;
+  /** true while the timer runs periodic keep-warm ticks rather than waiting for the tree's wakeAt */
+  armedForWarmth = false;
   running = false;
+  /** clock time of the last read that returned packets (-Infinity: none yet) */
+  lastRxAt: Nanos = -Infinity;
+  private readonly keepWarm: Nanos;
+  private readonly keepWarmWindow: Nanos;
   private readonly rxIds: Int32Array;
   private readonly txIds: Int32Array;
   private readonly rxBatch: number;
@@ -120,7 +149,10 @@ export class Forwarder {
     this.txBatch = opts.txBatch ?? 64;
     this.maxReadBatches = opts.maxReadBatches ?? 16;
     this.sojourn = opts.sojourn ?? null;
+    this.keepWarm = opts.keepWarm ?? 0;
+    this.keepWarmWindow = opts.keepWarmWindow ?? DEFAULT_KEEP_WARM_WINDOW_NS;
     if (this.rxBatch < 1 || this.txBatch < 1) throw new RangeError('rxBatch and txBatch must be at least 1');
+    if (!(this.keepWarm >= 0) || !(this.keepWarmWindow >= 0)) throw new RangeError('keepWarm and keepWarmWindow must be non-negative');
     this.rxIds = new Int32Array(this.rxBatch);
     this.txIds = new Int32Array(this.txBatch);
     this.onReadableBound = () => this.onReadable();
@@ -144,6 +176,7 @@ export class Forwarder {
     this.timer.disarm();
     this.timer.close();
     this.armedAt = Infinity;
+    this.armedForWarmth = false;
     this.rx.close();
     if (this.tx !== this.rx) this.tx.close();
     this.tree.root.reset();
@@ -164,6 +197,7 @@ export class Forwarder {
       const n = rx.readBatch(ids, this.rxBatch);
       if (n === 0) break;
       const now = this.clock.now();
+      this.lastRxAt = now;
       const root = this.tree.root;
       for (let i = 0; i < n; i++) {
         const id = ids[i];
@@ -184,8 +218,17 @@ export class Forwarder {
   }
 
   private onTimer(): void {
-    this.armedAt = Infinity;
     if (!this.running) return;
+    if (this.armedForWarmth) {
+      // A keep-warm tick (the timer is periodic and stays armed): take the path a packet would, read
+      // then drain; the drain stops the ticks once the window has passed.
+      this.counters.warmTicks++;
+      this.armedAt = this.clock.now() + this.keepWarm;
+      this.onReadable();
+      this.drain(this.clock.now());
+      return;
+    }
+    this.armedAt = Infinity;
     this.counters.wakeups++;
     const sent = this.drain(this.clock.now());
     if (sent === 0) this.counters.idleWakeups++;
@@ -210,10 +253,13 @@ export class Forwarder {
       }
     }
     if (k > 0) this.flush(k);
-    if (root.stats.qlen > 0) this.armFor(root.wakeAt, now);
+    const warm = this.keepWarm > 0 && now - this.lastRxAt < this.keepWarmWindow;
+    if (root.stats.qlen > 0) this.armFor(root.wakeAt, now, warm);
+    else if (warm) this.armWarm(now);
     else if (this.armedAt !== Infinity) {
       this.timer.disarm();
       this.armedAt = Infinity;
+      this.armedForWarmth = false;
     }
     return out;
   }
@@ -227,12 +273,31 @@ export class Forwarder {
     this.counters.txBytes += tx.counters.txBytes - before;
   }
 
-  private armFor(at: Nanos, now: Nanos): void {
+  /** Arms for the tree's deadline `at`; while warm, no later than one keep-warm interval away. */
+  private armFor(at: Nanos, now: Nanos, warm: boolean): void {
+    if (warm && at > now + this.keepWarm) {
+      this.armWarm(now);
+      return;
+    }
     if (at === Infinity) return; // queued but nothing time-based will release it: the next arrival will
     if (at < now + MIN_REARM_NS) at = now + MIN_REARM_NS;
-    if (at === this.armedAt) return;
+    if (at === this.armedAt && !this.armedForWarmth) return;
     this.timer.arm(at);
     this.armedAt = at;
+    this.armedForWarmth = false;
+  }
+
+  /**
+   * Starts periodic keep-warm ticks, unless they run already or the tree's own deadline comes sooner
+   * (the drain after it decides again): one timerfd_settime() when sparse traffic begins, none per
+   * packet or per tick after that.
+   */
+  private armWarm(now: Nanos): void {
+    if (this.armedForWarmth || this.armedAt <= now + this.keepWarm) return;
+    const at = now + this.keepWarm;
+    this.timer.arm(at, this.keepWarm);
+    this.armedAt = at;
+    this.armedForWarmth = true;
   }
 
   /** Drops by reason, for the summary line and metrics (allocates: not for the hot path). */

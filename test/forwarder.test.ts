@@ -72,13 +72,25 @@ class PacedQdisc implements Qdisc {
   }
 }
 
-function setup(opts: { slots?: number; tree?: (arena: Arena) => QdiscTree; rxBatch?: number; txBatch?: number } = {}) {
+function setup(
+  opts: { slots?: number; tree?: (arena: Arena) => QdiscTree; rxBatch?: number; txBatch?: number; keepWarm?: Nanos; keepWarmWindow?: Nanos } = {},
+) {
   const arena = new Arena(opts.slots ?? 256);
   const link = new MemoryLink(arena);
   const clock = new ManualClock(1000 * MS);
   const timer = new ManualTimer();
   const tree = opts.tree ? opts.tree(arena) : defaultTree(createQdiscEnv(arena));
-  const fwd = new Forwarder({ rx: link, arena, clock, timer, tree, rxBatch: opts.rxBatch, txBatch: opts.txBatch });
+  const fwd = new Forwarder({
+    rx: link,
+    arena,
+    clock,
+    timer,
+    tree,
+    rxBatch: opts.rxBatch,
+    txBatch: opts.txBatch,
+    keepWarm: opts.keepWarm,
+    keepWarmWindow: opts.keepWarmWindow,
+  });
   fwd.start();
   return { arena, link, clock, timer, tree, fwd };
 }
@@ -254,3 +266,85 @@ describe('Forwarder', () => {
     expect(link.written.length).toBe(100);
   });
 });
+
+describe('Forwarder keep-warm', () => {
+  /** advances the manual clock in `step` ns increments up to `until`, firing the timer when due */
+  function runUntil(clock: ManualClock, timer: ManualTimer, until: Nanos, step: Nanos, each?: () => void): void {
+    while (clock.now() + step <= until) {
+      clock.set(clock.now() + step);
+      timer.runDue(clock.now());
+      if (each) each();
+    }
+  }
+
+  it('ticks every keepWarm while traffic is recent, armed once, and stops after the window', () => {
+    const { link, clock, timer, fwd } = setup({ keepWarm: 1 * MS, keepWarmWindow: 10 * MS });
+    const t0 = clock.now();
+    link.inject(ipv4Bytes({ sport: 1 }));
+    link.signal();
+    expect(link.written.map(sportOf)).toEqual([1]); // forwarding itself is unchanged: sent at once
+    expect(timer.armedAt).toBe(t0 + 1 * MS);
+    expect(timer.period).toBe(1 * MS);
+    runUntil(clock, timer, t0 + 30 * MS, 0.25 * MS);
+    // ticks at t0+1..t0+10 ms; the one at +10 ms finds the link quiet for the whole window and disarms
+    expect(fwd.counters.warmTicks).toBe(10);
+    expect(timer.armed).toBe(false);
+    expect(timer.arms).toEqual([t0 + 1 * MS]); // one timerfd_settime for the whole episode
+    expect(fwd.counters.wakeups).toBe(0); // ticks are not counted as tree wake-ups
+  });
+
+  it('a tick reads the link: a packet whose readable event was not delivered still goes, and extends the window', () => {
+    const { link, clock, timer, fwd } = setup({ keepWarm: 1 * MS, keepWarmWindow: 10 * MS });
+    const t0 = clock.now();
+    link.inject(ipv4Bytes({ sport: 1 }));
+    link.signal();
+    clock.set(t0 + 0.5 * MS);
+    link.inject(ipv4Bytes({ sport: 2 })); // no signal(): only the tick at t0+1ms can find it
+    runUntil(clock, timer, t0 + 1 * MS, 0.5 * MS);
+    expect(link.written.map(sportOf)).toEqual([1, 2]);
+    runUntil(clock, timer, t0 + 30 * MS, 0.5 * MS);
+    // the packet read at t0+1ms moved the window's start: ticks at t0+1..t0+11 ms
+    expect(fwd.counters.warmTicks).toBe(11);
+    expect(timer.armed).toBe(false);
+    expect(fwd.counters.rxPackets).toBe(2);
+  });
+
+  it('does not delay a throttled tree: each packet still leaves at its wakeAt, to the nanosecond', () => {
+    const { link, clock, timer, fwd } = setup({ keepWarm: 1 * MS, keepWarmWindow: 100 * MS, tree: (a) => ({ root: new PacedQdisc(a, 2.5 * MS) }) });
+    const t0 = clock.now();
+    for (let i = 0; i < 4; i++) link.inject(ipv4Bytes({ sport: i }));
+    link.signal();
+    const sentAt: Nanos[] = [t0];
+    let seen = 1;
+    runUntil(clock, timer, t0 + 20 * MS, 0.1 * MS, () => {
+      while (link.written.length > seen) {
+        seen++;
+        sentAt.push(clock.now());
+      }
+    });
+    expect(link.written.map(sportOf)).toEqual([0, 1, 2, 3]);
+    // step is 0.1 ms; compare in whole 0.1 ms units (the manual clock sums floats)
+    expect(sentAt.map((t) => Math.round((t - t0) / (0.1 * MS)))).toEqual([0, 25, 50, 75]);
+    // the tree's deadlines were armed exactly (one-shot), the ticks in between are periodic
+    expect(timer.arms.filter((at) => Math.round((at - t0) / (0.1 * MS)) % 25 === 0 && at > t0).length).toBe(3);
+    expect(fwd.counters.wakeups).toBe(3);
+    expect(fwd.counters.warmTicks).toBeGreaterThan(0);
+  });
+
+  it('keepWarm 0 (the default) never arms the timer for an empty tree', () => {
+    const { link, clock, timer, fwd } = setup();
+    link.inject(ipv4Bytes({ sport: 1 }));
+    link.signal();
+    runUntil(clock, timer, clock.now() + 5 * MS, 1 * MS);
+    expect(timer.arms).toEqual([]);
+    expect(fwd.counters.warmTicks).toBe(0);
+  });
+
+  it('rejects a negative keepWarm', () => {
+    const arena = new Arena(8);
+    const link = new MemoryLink(arena);
+    const tree = defaultTree(createQdiscEnv(arena));
+    expect(() => new Forwarder({ rx: link, arena, clock: new ManualClock(0), timer: new ManualTimer(), tree, keepWarm: -1 })).toThrow(/keepWarm/);
+  });
+});
+
