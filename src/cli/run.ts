@@ -70,9 +70,10 @@ export interface RunOptions {
 }
 
 /**
- * Default keep-warm interval of `run`: 1 ms. On the machine this was measured on, ticks every 1 ms
- * bring a lone packet's trip through Node within a few µs of a warm one (every 5 ms: half-way), for
- * well under 1% of a core while traffic is sparse and nothing once the links have been quiet for 1 s.
+ * Default keep-warm interval of `run`: 1 ms. On the 2-core VM this was measured on (bench/e2e.ts), ticks
+ * every 1 ms bring a lone ping within a few µs of the C loop's (+60..+85 µs without; every 5 ms gets
+ * about half-way), for ~3% of one core while traffic is sparse (a tick costs ~30 µs there, mostly
+ * kernel and VM work) and nothing once the links have been quiet for 1 s.
  */
 export const DEFAULT_KEEP_WARM_NS = 1e6;
 
