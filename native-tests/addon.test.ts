@@ -170,22 +170,28 @@ describe.skipIf(!isRoot)('native addon (root, in a private namespace)', () => {
     expect(r.from).toBe('10.213.0.2:5000');
   });
 
-  it('the timerfd timer fires once, not before its CLOCK_MONOTONIC deadline', async () => {
+  /** CLOCK_MONOTONIC now, in ns (the timer's clock) */
+  const monoNs = (): number => {
+    const t = process.hrtime();
+    return t[0] * 1e9 + t[1];
+  };
+  /** an addon Timer that records the clock at each firing */
+  const recordingTimer = () => {
     const addon = createRequire(import.meta.url)(ADDON);
     const fires: number[] = [];
-    const timer = new addon.Timer(() => {
-      const t = process.hrtime();
-      fires.push(t[0] * 1e9 + t[1]);
-    });
-    const t0 = process.hrtime();
-    const deadline = t0[0] * 1e9 + t0[1] + 20e6;
+    const timer = new addon.Timer(() => fires.push(monoNs()));
+    return { timer, fires };
+  };
+
+  it('the timerfd timer fires once, not before its CLOCK_MONOTONIC deadline', async () => {
+    const { timer, fires } = recordingTimer();
+    const deadline = monoNs() + 20e6;
     timer.arm(deadline);
     await new Promise((r) => setTimeout(r, 300)); // a generous bound on a shared machine
     expect(fires.length).toBe(1);
     expect(fires[0]).toBeGreaterThanOrEqual(deadline);
     // disarm cancels
-    const t1 = process.hrtime();
-    timer.arm(t1[0] * 1e9 + t1[1] + 30e6);
+    timer.arm(monoNs() + 30e6);
     timer.disarm();
     await new Promise((r) => setTimeout(r, 100));
     expect(fires.length).toBe(1);
@@ -194,14 +200,8 @@ describe.skipIf(!isRoot)('native addon (root, in a private namespace)', () => {
   });
 
   it('a periodic timerfd timer fires every period, armed once, until disarmed', async () => {
-    const addon = createRequire(import.meta.url)(ADDON);
-    const fires: number[] = [];
-    const timer = new addon.Timer(() => {
-      const t = process.hrtime();
-      fires.push(t[0] * 1e9 + t[1]);
-    });
-    const t0 = process.hrtime();
-    const first = t0[0] * 1e9 + t0[1] + 10e6;
+    const { timer, fires } = recordingTimer();
+    const first = monoNs() + 10e6;
     timer.arm(first, 10e6);
     await new Promise((r) => setTimeout(r, 205));
     timer.disarm();
@@ -213,9 +213,9 @@ describe.skipIf(!isRoot)('native addon (root, in a private namespace)', () => {
     await new Promise((r) => setTimeout(r, 60));
     expect(fires.length).toBe(n); // disarmed: no more
     // a one-shot arm replaces the period
-    const t1 = process.hrtime();
-    timer.arm(t1[0] * 1e9 + t1[1] + 5e6, 2e6);
-    timer.arm(t1[0] * 1e9 + t1[1] + 5e6);
+    const t1 = monoNs();
+    timer.arm(t1 + 5e6, 2e6);
+    timer.arm(t1 + 5e6);
     await new Promise((r) => setTimeout(r, 60));
     expect(fires.length).toBe(n + 1);
     timer.close();
