@@ -128,8 +128,8 @@ async function main(): Promise<void> {
   const swept = sweep();
   if (swept.length) log(`removed leftovers: ${swept.join(' ')}`);
 
-  // tqup for the C loop, tqu1 for tunqos --egress tun, tqu2 for tunqos --egress raw: all three stay
-  // attached, and each round moves the client→server route from one to the next, so every path is
+  // tqup for the C loop, tqu1 for tunqos --egress tun, tqu2 for tunqos --egress raw, tqu3 for tunqos
+  // --egress tun --keep-warm off: all stay attached, and each round moves the client→server route from one to the next, so every path is
   // measured under the same (shared, fluctuating) machine load and with its forwarder warm.
   const topo = createTopology({ mode: 'kernel', spareTuns: 3 });
   const [tunTun, tunRaw, tunCold] = topo.spareTuns as [string, string, string];
