@@ -25,7 +25,7 @@
  * Usage: npx tsx bench/e2e.ts [--quick] [--json] [--shaping]   (--shaping: then HTB vs the kernel and latency under load)
  * The machine is shared: figures move with the load of other processes; compare columns of one run.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { processCpuNanos } from '../src/gateway/cpu-time';
 import { canBuildTopology, createTopology, sweep, type Topology } from '../src/gateway/topology';
 import { iperfTcp, iperfUdp, median, ping, startIperfServer } from '../src/gateway/iperf';
 import { startTunloop } from '../src/gateway/reference-loop';
@@ -72,28 +72,14 @@ function log(msg: string): void {
   process.stderr.write(`${msg}\n`);
 }
 
-/** CPU time (ns) of every thread of a process, from schedstat (0 when unknown). */
-function cpuNanos(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    let total = 0;
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-    }
-    return total;
-  } catch {
-    return 0;
-  }
-}
-
 /** One round of the three measurements on the path the topology currently routes through. */
 async function measureOnce(topo: Topology, path: Path): Promise<void> {
-  const cpu0 = cpuNanos(path.pid);
+  const cpu0 = processCpuNanos(path.pid);
   const t0 = performance.now();
   const p = await ping(topo, { count: PINGS, interval: 0.05 });
   if (p.received < PINGS / 2) throw new Error(`ping: only ${p.received}/${p.transmitted} replies`);
   path.runs.pingMs.push(p.medianMs);
-  path.runs.idleCpu.push((cpuNanos(path.pid) - cpu0) / 1e6 / (performance.now() - t0));
+  path.runs.idleCpu.push((processCpuNanos(path.pid) - cpu0) / 1e6 / (performance.now() - t0));
   path.runs.tcpBps.push((await iperfTcp(topo, { seconds: TCP_SECONDS })).goodputBps);
   const u = await iperfUdp(topo, { seconds: UDP_SECONDS, length: 64, bandwidth: '0' });
   path.runs.udpPps.push(u.deliveredPps);
@@ -101,7 +87,7 @@ async function measureOnce(topo: Topology, path: Path): Promise<void> {
   const busy = await ping(topo, { count: BUSY_PINGS, interval: 0.002 });
   path.runs.busyPingMs.push(busy.medianMs);
   path.wallSeconds += (performance.now() - t0) / 1000;
-  path.cpuSeconds += (cpuNanos(path.pid) - cpu0) / 1e9;
+  path.cpuSeconds += (processCpuNanos(path.pid) - cpu0) / 1e9;
 }
 
 function figures(path: Path): Figures {
