@@ -47,7 +47,7 @@ import { DEFAULT_TXQUEUELEN } from '../qdisc/env';
 import { type ConfigSource, TcSystem, loadConfig } from '../tc/config';
 import { recordScript } from '../tc/script';
 import { MonotonicClock } from '../time/clock';
-import { parseTime } from '../time/units';
+import { formatTime, parseTime } from '../time/units';
 import { warmUp } from '../warmup';
 import { type Logger, createLogger } from './log';
 
@@ -271,6 +271,7 @@ export async function runGateway(opts: RunOptions, hooks: GatewayHooks = {}, log
     const g = new Gateway(log, system, arena, hooks);
     gw = g;
     const clock = new MonotonicClock();
+    const keepWarm = opts.keepWarm ?? DEFAULT_KEEP_WARM_NS;
     const addForwarder = (tunName: string, dev: string, direction: 'egress' | 'ingress'): void => {
       const link = links.get(tunName)!;
       const model = system.devices.get(dev)!;
@@ -281,7 +282,6 @@ export async function runGateway(opts: RunOptions, hooks: GatewayHooks = {}, log
         opened.push(tx);
       }
       const sojourn = new SojournTable();
-      const keepWarm = opts.keepWarm ?? DEFAULT_KEEP_WARM_NS;
       const forwarder = new Forwarder({ rx: link, tx, arena, clock, timer: new TimerfdTimer(), tree, sojourn, keepWarm });
       g.devices.push({ name: link.name, dev, direction, tree, link, egress: tx, forwarder, sojourn });
     };
@@ -297,6 +297,7 @@ export async function runGateway(opts: RunOptions, hooks: GatewayHooks = {}, log
           mtu: d.link.mtu,
           egress: d.egress === d.link ? 'tun' : `raw:${(opts.egress as { iface: string }).iface}`,
           root: d.tree.root.kind,
+          keepWarm: keepWarm > 0 ? formatTime(keepWarm) : 'off',
         },
         `forwarding on ${d.name}`,
       );
