@@ -112,20 +112,29 @@ int IntArg(const Napi::CallbackInfo& info, size_t i, const char* what, bool* ok)
   return info[i].As<Napi::Number>().Int32Value();
 }
 
+// The interface name in info[0]: a string that is a valid Linux interface name, or a thrown
+// TypeError (naming `usage`) / EINVAL error (naming the name and why) and false.
+bool IfNameArg(const Napi::CallbackInfo& info, const char* usage, std::string* name) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    Napi::TypeError::New(env, std::string(usage) + ": name must be a string").ThrowAsJavaScriptException();
+    return false;
+  }
+  *name = info[0].As<Napi::String>().Utf8Value();
+  std::string why;
+  if (!ValidIfName(*name, &why)) {
+    ThrowCode(env, "EINVAL", "invalid interface name \"" + *name + "\": " + why);
+    return false;
+  }
+  return true;
+}
+
 // ---- openTun ---------------------------------------------------------------------------------------
 
 Napi::Value OpenTun(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsString()) {
-    Napi::TypeError::New(env, "openTun(name, options): name must be a string").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  std::string name = info[0].As<Napi::String>().Utf8Value();
-  std::string why;
-  if (!ValidIfName(name, &why)) {
-    ThrowCode(env, "EINVAL", "invalid interface name \"" + name + "\": " + why);
-    return env.Undefined();
-  }
+  std::string name;
+  if (!IfNameArg(info, "openTun(name, options)", &name)) return env.Undefined();
   bool multiQueue = false;
   if (info.Length() > 1 && info[1].IsObject()) {
     Napi::Value mq = info[1].As<Napi::Object>().Get("multiQueue");
@@ -159,16 +168,8 @@ Napi::Value OpenTun(const Napi::CallbackInfo& info) {
 
 Napi::Value IfMtu(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsString()) {
-    Napi::TypeError::New(env, "ifMtu(name): name must be a string").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  std::string name = info[0].As<Napi::String>().Utf8Value();
-  std::string why;
-  if (!ValidIfName(name, &why)) {
-    ThrowCode(env, "EINVAL", "invalid interface name \"" + name + "\": " + why);
-    return env.Undefined();
-  }
+  std::string name;
+  if (!IfNameArg(info, "ifMtu(name)", &name)) return env.Undefined();
   int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (s < 0) {
     ThrowErrno(env, errno, "socket()");
