@@ -8,7 +8,7 @@
  *   tunqos tun  `tunqos run --dev tqup --egress tun` in place of the C loop
  *   tunqos raw  `tunqos run --dev tqup --egress raw:gs`: read from the TUN, send by a raw socket
  *   tunqos tun, keep-warm off   the first again with `--keep-warm off`: what the default keep-warm
- *               ticks (src/forwarder.ts) buy for a lone packet, and what they cost
+ *               ticks (src/forwarder/forwarder.ts) buy for a lone packet, and what they cost
  *
  * All stay ready at once (the C loop on tqup, the tunqos processes on spare TUNs tqu1..tqu3) and the
  * client→server route is moved from one to the next, round after round, so every path sees the same
@@ -25,11 +25,11 @@
  * Usage: npx tsx bench/e2e.ts [--quick] [--json] [--shaping]   (--shaping: then HTB vs the kernel and latency under load)
  * The machine is shared: figures move with the load of other processes; compare columns of one run.
  */
-import { processCpuNanos } from '../src/gateway/cpu-time';
-import { canBuildTopology, createTopology, sweep, type Topology } from '../src/gateway/topology';
-import { iperfTcp, iperfUdp, median, ping, startIperfServer } from '../src/gateway/iperf';
-import { startTunloop } from '../src/gateway/reference-loop';
-import { startTunqos, type TunqosProcess } from '../src/gateway/tunqos-process';
+import { processCpuNanos } from '../src/testbed/cpu-time';
+import { canBuildTopology, createTopology, sweep, type Topology } from '../src/testbed/topology';
+import { iperfTcp, iperfUdp, median, ping, startIperfServer } from '../src/testbed/iperf';
+import { startTunloop } from '../src/testbed/reference-loop';
+import { startTunqos, type TunqosProcess } from '../src/testbed/tunqos-process';
 
 const quick = process.argv.includes('--quick');
 const asJson = process.argv.includes('--json');

@@ -14,13 +14,13 @@
 import { PerformanceObserver, constants, performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { Forwarder } from '../src/forwarder';
+import { Forwarder } from '../src/forwarder/forwarder';
 import { MemoryLink } from '../src/link/memory';
 import { Arena } from '../src/packet/arena';
 import { createQdiscEnv } from '../src/qdisc/env';
 import { Fifo } from '../src/qdisc/fifo';
 import { type Clock, ManualClock, MonotonicClock } from '../src/time/clock';
-import { ManualTimer } from '../src/time/scheduler';
+import { ManualTimer } from '../src/time/timer';
 import { ipv4Bytes } from '../test/support/packets';
 
 v8.setFlagsFromString('--expose-gc');

@@ -1,6 +1,6 @@
 /**
  * Shaping benchmark (root): the kernel's HTB and tunqos with the same tc commands, side by side on
- * one topology (src/gateway/demo-compare.ts), printed as one table.
+ * one topology (src/testbed/compare.ts), printed as one table.
  *
  *   rate rows     one HTB class at 1, 10, 100 mbit and 1 gbit (default pfifo leaf): iperf3 TCP
  *                 goodput through the kernel's HTB (on the gateway's veth) and through tunqos,
@@ -13,8 +13,8 @@
  * The machine is shared: compare the columns of one run, not runs of different days.
  */
 import { pathToFileURL } from 'node:url';
-import { Bench, compareHtbRate, latencyUnderLoad, type LatencyFigures, type RateComparison } from '../src/gateway/demo-compare';
-import { canBuildTopology, sweep } from '../src/gateway/topology';
+import { Bench, compareHtbRate, latencyUnderLoad, type LatencyFigures, type RateComparison } from '../src/testbed/compare';
+import { canBuildTopology, sweep } from '../src/testbed/topology';
 
 const quick = process.argv.includes('--quick');
 const RUNS = quick ? 1 : 3;

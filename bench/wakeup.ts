@@ -10,7 +10,7 @@
  *
  * for the C loop (bench/tunloop.c), tunqos with its default keep-warm ticks and tunqos with
  * `--keep-warm off`, on one topology, in interleaved rounds, with the ping RTT and the forwarder's CPU
- * time beside them. It is the measurement behind the keep-warm design (src/forwarder.ts): the kernel
+ * time beside them. It is the measurement behind the keep-warm design (src/forwarder/forwarder.ts): the kernel
  * parts are the same for all three; what differs is the user-space part after a long sleep.
  *
  * Uses tracefs (/sys/kernel/tracing) events only, filtered to the device and process under test, and
@@ -20,11 +20,11 @@
  * Usage: npx tsx bench/wakeup.ts [--rounds N] [--pings N] [--interval SECONDS]   (defaults 3, 40, 0.05)
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { processCpuNanos } from '../src/gateway/cpu-time';
-import { iperfTcp, median, ping, startIperfServer } from '../src/gateway/iperf';
-import { startTunloop } from '../src/gateway/reference-loop';
-import { canBuildTopology, createTopology, sweep } from '../src/gateway/topology';
-import { startTunqos } from '../src/gateway/tunqos-process';
+import { processCpuNanos } from '../src/testbed/cpu-time';
+import { iperfTcp, median, ping, startIperfServer } from '../src/testbed/iperf';
+import { startTunloop } from '../src/testbed/reference-loop';
+import { canBuildTopology, createTopology, sweep } from '../src/testbed/topology';
+import { startTunqos } from '../src/testbed/tunqos-process';
 
 const TRACEFS = '/sys/kernel/tracing';
 const EVENTS = ['net/net_dev_start_xmit', 'sched/sched_wakeup', 'sched/sched_switch', 'syscalls/sys_enter_write'] as const;

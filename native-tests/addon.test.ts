@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Classifier } from '../src/classify/classifier';
-import { Forwarder } from '../src/forwarder';
+import { Forwarder } from '../src/forwarder/forwarder';
 import { MemoryLink } from '../src/link/memory';
 import { TimerfdTimer } from '../src/link/timerfd';
 import { Arena } from '../src/packet/arena';

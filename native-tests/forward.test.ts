@@ -7,10 +7,10 @@
  * Then: SIGKILL of tunqos in the middle of a transfer, and a bad device name.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTopology, type Topology } from '../src/gateway/topology';
-import { iperfTcp, iperfUdp, ping, startIperfServer, type IperfServer } from '../src/gateway/iperf';
-import { spawnTunqos, startTunqos, type TunqosProcess } from '../src/gateway/tunqos-process';
-import { namespacePids } from '../src/gateway/netns';
+import { createTopology, type Topology } from '../src/testbed/topology';
+import { iperfTcp, iperfUdp, ping, startIperfServer, type IperfServer } from '../src/testbed/iperf';
+import { spawnTunqos, startTunqos, type TunqosProcess } from '../src/testbed/tunqos-process';
+import { namespacePids } from '../src/testbed/netns';
 import { alive, hasIperf3, hostSnapshot, native } from './support/system';
 
 const egresses = ['tun', 'raw'] as const;

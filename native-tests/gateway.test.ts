@@ -6,10 +6,10 @@
  * (through sweep) after the owner itself is SIGKILLed.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTopology, sweep, type Topology } from '../src/gateway/topology';
-import { iperfTcp, iperfUdp, ping, startIperfServer } from '../src/gateway/iperf';
-import { startTunloop, stopForwarder } from '../src/gateway/reference-loop';
-import { listNamespaces } from '../src/gateway/netns';
+import { createTopology, sweep, type Topology } from '../src/testbed/topology';
+import { iperfTcp, iperfUdp, ping, startIperfServer } from '../src/testbed/iperf';
+import { startTunloop, stopForwarder } from '../src/testbed/reference-loop';
+import { listNamespaces } from '../src/testbed/netns';
 import { alive, hasIperf3, hostSnapshot, native } from './support/system';
 import { exited, startTopologyChild } from './support/child';
 

@@ -1,7 +1,7 @@
 /**
  * HTB accuracy against the kernel: one class at 1, 10 and 100 mbit (and 1 gbit), the same tc
  * commands on the kernel's HTB (gateway egress veth) and on tunqos, in turn on one topology
- * (src/gateway/demo-compare.ts). iperf3 TCP goodput, median of 3 runs of 3 s (+1 s omitted) each.
+ * (src/testbed/compare.ts). iperf3 TCP goodput, median of 3 runs of 3 s (+1 s omitted) each.
  *
  * Target: tunqos within ±3% of the kernel. The kernel counts the 14-byte Ethernet header of the
  * veth in each packet, tunqos the IP packet only, so the expected ratio is 1514/1500 = 1.009, not 1:
@@ -9,7 +9,7 @@
  * a shared 2-core machine): only "never above the configured rate" is asserted and the ratio reported.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Bench, compareHtbRate, ETHERNET_ACCOUNTING_RATIO, type RateComparison } from '../src/gateway/demo-compare';
+import { Bench, compareHtbRate, ETHERNET_ACCOUNTING_RATIO, type RateComparison } from '../src/testbed/compare';
 import { canShape, mbit, report } from './support/shaping';
 
 const RUN = { seconds: 3, omit: 1 };

@@ -13,9 +13,9 @@
  * never exceeds the policer (rate × time + burst) and still flows.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readClasses } from '../src/gateway/demo-shaper';
-import { runTcp } from '../src/gateway/demo-traffic';
-import { ping } from '../src/gateway/iperf';
+import { readClasses } from '../src/testbed/shaper';
+import { runTcp } from '../src/testbed/traffic';
+import { ping } from '../src/testbed/iperf';
 import { canShape, mbit, report, shaped, TCP_PAYLOAD_PER_PACKET, type Shaped } from './support/shaping';
 
 const SCRIPT = `

@@ -5,7 +5,7 @@
  * Target: median RTT under load ≤ 10 ms.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { latencyUnderLoad } from '../src/gateway/demo-compare';
+import { latencyUnderLoad } from '../src/testbed/compare';
 import { canShape, mbit, report, shaped, type Shaped } from './support/shaping';
 
 const SCRIPT = `

@@ -5,7 +5,7 @@
  * policer must let roughly its rate through (it is not simply dropping everything).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runUdp } from '../src/gateway/demo-traffic';
+import { runUdp } from '../src/testbed/traffic';
 import { canShape, mbit, report, shaped, type Shaped } from './support/shaping';
 
 const RATE = 1e6;

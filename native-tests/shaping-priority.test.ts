@@ -6,8 +6,8 @@
  * get the rest of the link.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runTcp, runUdp } from '../src/gateway/demo-traffic';
-import { readClasses } from '../src/gateway/demo-shaper';
+import { runTcp, runUdp } from '../src/testbed/traffic';
+import { readClasses } from '../src/testbed/shaper';
 import { canShape, mbit, report, shaped, TCP_PAYLOAD_PER_PACKET, type Shaped } from './support/shaping';
 
 const SCRIPT = `

@@ -7,8 +7,8 @@
  * `tc -s qdisc show` over the control socket (`marked N early N pdrop N other N`, as Linux prints).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readQdiscs } from '../src/gateway/demo-shaper';
-import { runTcp, setTcpEcn } from '../src/gateway/demo-traffic';
+import { readQdiscs } from '../src/testbed/shaper';
+import { runTcp, setTcpEcn } from '../src/testbed/traffic';
 import { canShape, mbit, report, shaped, type Shaped } from './support/shaping';
 
 const script = (ecn: boolean): string => `

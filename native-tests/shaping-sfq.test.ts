@@ -4,8 +4,8 @@
  * the class.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jainIndex } from '../src/gateway/demo-shaper';
-import { runTcp } from '../src/gateway/demo-traffic';
+import { jainIndex } from '../src/testbed/shaper';
+import { runTcp } from '../src/testbed/traffic';
 import { canShape, mbit, report, shaped, TCP_PAYLOAD_PER_PACKET, type Shaped } from './support/shaping';
 
 const SCRIPT = `

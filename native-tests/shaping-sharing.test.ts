@@ -6,7 +6,7 @@
  * packet). Traffic: iperf3 TCP to port 5201 → A (u32 dport filter), to 5202 → B (the default class).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runTcp } from '../src/gateway/demo-traffic';
+import { runTcp } from '../src/testbed/traffic';
 import { canShape, mbit, report, shaped, TCP_PAYLOAD_PER_PACKET, type Shaped } from './support/shaping';
 
 const SCRIPT = `

@@ -6,7 +6,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writePcap } from '../src/packet/pcap';
-import { loadConfig } from '../src/tc/config';
+import { loadConfig } from '../src/tc/system';
 import { findKind } from '../src/tc/kinds';
 import { tracePacket } from '../src/tc/trace';
 import { runCheck } from '../src/cli/check';

@@ -7,15 +7,15 @@
  * a failing target shows the numbers it missed by. The machine is shared: assertions use medians.
  */
 import { expect } from 'vitest';
-import { renderScript, startShaper, TUNQOS_DEVICES, type ShaperProcess } from '../../src/gateway/demo-shaper';
-import { mtuSizedSends, startIperfServers } from '../../src/gateway/demo-traffic';
-import type { IperfServer } from '../../src/gateway/iperf';
-import { createTopology, type Topology, type TopologyOptions } from '../../src/gateway/topology';
+import { renderScript, startShaper, TUNQOS_DEVICES, type ShaperProcess } from '../../src/testbed/shaper';
+import { mtuSizedSends, startIperfServers } from '../../src/testbed/traffic';
+import type { IperfServer } from '../../src/testbed/iperf';
+import { createTopology, type Topology, type TopologyOptions } from '../../src/testbed/topology';
 import { hasIperf3, hasPing, native } from './system';
 
 export const canShape = native.ok && hasIperf3 && hasPing;
 
-export { TCP_PAYLOAD_PER_PACKET } from '../../src/gateway/demo-compare';
+export { TCP_PAYLOAD_PER_PACKET } from '../../src/testbed/compare';
 
 /** A topology with tunqos running a script and iperf3 servers on 5201.. */
 export interface Shaped {

@@ -3,7 +3,7 @@
  * root namespace (links, rules, routes, named namespaces) to prove a topology left nothing behind.
  */
 import { spawnSync } from 'node:child_process';
-import { canBuildTopology } from '../../src/gateway/topology';
+import { canBuildTopology } from '../../src/testbed/topology';
 
 export const native = canBuildTopology();
 export const hasIperf3 = spawnSync('iperf3', ['--version'], { stdio: 'ignore' }).status === 0;

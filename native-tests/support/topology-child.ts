@@ -3,7 +3,7 @@
  * to be signalled. The tests kill it with SIGINT/SIGTERM (its handlers must tear down) or SIGKILL
  * (nothing runs: sweep must clean up after it). Run with: node --import tsx topology-child.ts [mode]
  */
-import { createTopology, type TopologyMode } from '../../src/gateway/topology';
+import { createTopology, type TopologyMode } from '../../src/testbed/topology';
 
 const mode = (process.argv[2] ?? 'tun') as TopologyMode;
 const topo = createTopology({ mode, directions: 'both' });

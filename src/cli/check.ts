@@ -13,9 +13,9 @@
  */
 import type { Command } from 'commander';
 import { type Qdisc, type QdiscClass, isClassful } from '../qdisc/qdisc';
-import { type LoadedConfig, loadConfig } from '../tc/config';
+import { type LoadedConfig, loadConfig } from '../tc/system';
 import type { DeviceModel } from '../tc/device';
-import { IngressQdisc } from '../tc/kinds/ingress';
+import { IngressQdisc } from '../qdisc/ingress';
 import { formatHandle } from '../tc/values';
 
 export interface CheckIo {

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { readPcap } from '../packet/pcap';
-import { type LoadedConfig, loadConfig } from '../tc/config';
+import { type LoadedConfig, loadConfig } from '../tc/system';
 import { tracePacket } from '../tc/trace';
 
 export interface ClassifyOptions {

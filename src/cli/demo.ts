@@ -1,12 +1,12 @@
 /**
  * `tunqos demo [--seconds N] [-c FILE]`: namespaces, tunqos with configs/demo.tc, iperf3 and ping
  * through it, live per-class rates, then a table of what each class achieved against its
- * configuration (src/gateway/demo.ts). Ctrl-C stops the traffic, prints what was measured and tears
+ * configuration (src/demo/demo.ts). Ctrl-C stops the traffic, prints what was measured and tears
  * everything down. Exit status: 0 when every class met its configuration, 1 otherwise or on an
  * error, 130 when interrupted.
  */
 import type { Command } from 'commander';
-import { formatDemoTable, runDemo } from '../gateway/demo';
+import { formatDemoTable, runDemo } from '../demo/demo';
 
 export function registerDemo(program: Command): void {
   program

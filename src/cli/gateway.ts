@@ -6,8 +6,8 @@
  *   tunqos gateway sweep [--force]                       remove namespaces left by crashed runs
  */
 import type { Command } from 'commander';
-import { createTopology, sweep, type TopologyMode } from '../gateway/topology';
-import { TUNQOS_BIN } from '../gateway/tunqos-process';
+import { createTopology, sweep, type TopologyMode } from '../testbed/topology';
+import { TUNQOS_BIN } from '../testbed/tunqos-process';
 
 export function registerGateway(program: Command): void {
   const gw = program.command('gateway').description('client/gateway/server network namespaces for trying tunqos (root)');

@@ -14,12 +14,12 @@
  * read there is policed/shaped and written back into that TUN). The raw egress applies to egress
  * sides only.
  *
- * All devices share one packet arena and one tc system (src/tc/config.ts): the config is applied
+ * All devices share one packet arena and one tc system (src/tc/system.ts): the config is applied
  * atomically before any device opens (an error prints `FILE:LINE:COL: message` and exits 1, nothing
  * opened), and live `tunqos tc ...` commands over the control socket change the running trees (each
  * forwarder is kicked after a change so a new tree releases what it may at once).
  *
- * Keep-warm (`--keep-warm`, default 1ms; src/forwarder.ts explains it): while a link has seen packets
+ * Keep-warm (`--keep-warm`, default 1ms; src/forwarder/forwarder.ts explains it): while a link has seen packets
  * in the last second, its forwarder wakes at least that often, so a lone packet finds the path warm.
  *
  * On a signal: stop every forwarder, close the devices and print ONE summary line on stdout
@@ -36,7 +36,7 @@ import { startMetricsServer, type MetricsServer } from '../control/metrics';
 import { SojournTable } from '../control/sojourn';
 import { installSnapshotSignal, sampleRates } from '../control/stats-log';
 import type { LinkTree } from '../control/tree';
-import { Forwarder, type QdiscTree } from '../forwarder';
+import { Forwarder, type QdiscTree } from '../forwarder/forwarder';
 import type { Link } from '../link/link';
 import type { NativeError } from '../link/native';
 import { RawEgress } from '../link/raw';
@@ -44,11 +44,11 @@ import { TimerfdTimer } from '../link/timerfd';
 import { TunLink } from '../link/tun';
 import { Arena } from '../packet/arena';
 import { DEFAULT_TXQUEUELEN } from '../qdisc/env';
-import { type ConfigSource, TcSystem, loadConfig } from '../tc/config';
+import { type ConfigSource, TcSystem, loadConfig } from '../tc/system';
 import { recordScript } from '../tc/script';
 import { MonotonicClock } from '../time/clock';
 import { formatTime, parseTime } from '../time/units';
-import { warmUp } from '../warmup';
+import { warmUp } from '../runtime/warmup';
 import { type Logger, createLogger } from './log';
 
 export type Egress = { kind: 'tun' } | { kind: 'raw'; iface: string };
@@ -65,7 +65,7 @@ export interface RunOptions {
   txQueueLen?: number;
   /** JIT warm-up at start (default true; off only to measure what it buys) */
   warmup?: boolean;
-  /** keep-warm interval in ns (src/forwarder.ts); 0 turns it off; default DEFAULT_KEEP_WARM_NS */
+  /** keep-warm interval in ns (src/forwarder/forwarder.ts); 0 turns it off; default DEFAULT_KEEP_WARM_NS */
   keepWarm?: number;
 }
 
@@ -233,7 +233,7 @@ export async function runGateway(opts: RunOptions, hooks: GatewayHooks = {}, log
       throw new UsageError(`TUN ${tun} cannot be both the egress device ${tun} and the ingress of ${dev}`);
     }
   }
-  // The probe's trees are a scratch copy of the real ones: warm the JIT on them (src/warmup.ts).
+  // The probe's trees are a scratch copy of the real ones: warm the JIT on them (src/runtime/warmup.ts).
   if (opts.warmup !== false) {
     const t0 = performance.now();
     const warm = warmUp([...probe.devices.values()].flatMap((m) => [m.egress, m.ingress]), probe.arena);

@@ -9,7 +9,7 @@
  * read() that clears each expiry. The timer keeps the process alive only while armed.
  */
 import type { Nanos } from '../time/clock';
-import type { WakeupTimer } from '../time/scheduler';
+import type { WakeupTimer } from '../time/timer';
 import { type NativeTimer, loadNative } from './native';
 
 export class TimerfdTimer implements WakeupTimer {

@@ -29,7 +29,8 @@ import type { ClassCommand, FilterCommandWords, QdiscCommand, TcCommand } from '
 import type { DeviceModel } from './device';
 import { type FilterSet, parseFilterCommand } from './filter';
 import { type ParseContext, type QdiscKind, findKind, kindNames } from './kinds';
-import { ingressKind, INGRESS_HANDLE, IngressQdisc } from './kinds/ingress';
+import { INGRESS_HANDLE, IngressQdisc } from '../qdisc/ingress';
+import { ingressKind } from './kinds/ingress';
 import { Args, TcError, type Token, locate, tokensFromArgv } from './tokens';
 import { formatHandle } from './values';
 

@@ -6,7 +6,7 @@
  *    is pfifo_fast (pfifo when pfifo_fast is not registered), handle 0, as Linux gives a TUN device.
  *  - ingress: the download direction. Empty, packets pass through a hidden FIFO. `tc qdisc add dev X
  *    ingress` installs the ingress qdisc (ffff:) whose filters police; tunqos also lets a tree be grafted
- *    under it (`parent ffff:`), see src/tc/kinds/ingress.ts.
+ *    under it (`parent ffff:`), see src/qdisc/ingress.ts.
  * The forwarder keeps a reference to a side and reads `side.root` on every batch; the side objects
  * never change identity, only their `root` field does.
  *
@@ -20,7 +20,7 @@ import type { Arena } from '../packet/arena';
 import { type ClassfulQdisc, type Qdisc, type QdiscClass, type QdiscEnv, TC_H_INGRESS, TC_H_ROOT, isClassful } from '../qdisc/qdisc';
 import { FilterSet } from './filter';
 import { type QdiscKind, findKind } from './kinds';
-import { IngressQdisc } from './kinds/ingress';
+import { IngressQdisc } from '../qdisc/ingress';
 import { Args } from './tokens';
 
 export class DeviceSide {

@@ -19,7 +19,7 @@ import type { Arena } from '../packet/arena';
 import { preparePacket, PREP_OK, PREP_REASON_NAMES } from '../packet/prepare';
 import { type Qdisc, type QdiscClass, XMIT_DROP, isClassful } from '../qdisc/qdisc';
 import type { DeviceModel, DeviceSide } from './device';
-import { IngressQdisc } from './kinds/ingress';
+import { IngressQdisc } from '../qdisc/ingress';
 import { formatHandle } from './values';
 
 export interface PacketTrace {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Arena } from '../../src/packet/arena';
 import { preparePacket } from '../../src/packet/prepare';
-import { TcSystem } from '../../src/tc/config';
-import { IngressQdisc } from '../../src/tc/kinds/ingress';
+import { TcSystem } from '../../src/tc/system';
+import { IngressQdisc } from '../../src/qdisc/ingress';
 import { TcError } from '../../src/tc/tokens';
 import { ip, makePacket } from '../support/packets';
 
@@ -227,7 +227,7 @@ describe('applying tc commands', () => {
 
 describe('class del while a filter points at the class (recorded on this kernel: "Error: HTB class in use.")', () => {
   it('is refused, naming the filter, and allowed once the filter is gone', async () => {
-    const { TcSystem } = await import('../../src/tc/config');
+    const { TcSystem } = await import('../../src/tc/system');
     const s = new TcSystem();
     s.applyText(
       [

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { requestFor } from '../../src/cli/tc';
-import { BATCH_MARKER, TcSystem, encodeBatch } from '../../src/tc/config';
+import { BATCH_MARKER, TcSystem, encodeBatch } from '../../src/tc/system';
 import { lexTc } from '../../src/tc/lexer';
 
 const BASE = `qdisc add dev tq0 root handle 1: htb default 20

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/tc/config';
+import { loadConfig } from '../../src/tc/system';
 import { recordScript } from '../../src/tc/script';
 import { TcError } from '../../src/tc/tokens';
 

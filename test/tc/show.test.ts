@@ -10,7 +10,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TcSystem } from '../../src/tc/config';
+import { TcSystem } from '../../src/tc/system';
 
 const dir = join(__dirname, '../fixtures/kernel/show');
 const SHOWS: Record<string, string[]> = {
@@ -54,7 +54,7 @@ describe('show matches the kernel', () => {
 
 describe('rate estimates in tc -s (a running gateway samples an estimator every second)', () => {
   it('prints `rate ... pps` on the backlog line once the estimator has samples, as tc does with an estimator', async () => {
-    const { TcSystem } = await import('../../src/tc/config');
+    const { TcSystem } = await import('../../src/tc/system');
     const s = new TcSystem();
     s.applyText('qdisc add dev tq0 root handle 1: htb default 10\nclass add dev tq0 parent 1: classid 1:10 htb rate 10mbit\n', 'r.tc');
     expect(s.execute(['-s', 'class', 'show', 'dev', 'tq0']).stdout).toContain('\n backlog 0b 0p requeues 0');

@@ -13,11 +13,11 @@
  * flow hashing and the shapers' throttled paths all run. Time is simulated (ManualClock), so a warm-up
  * of a shaped tree takes the same few tens of milliseconds as one of a FIFO.
  */
-import { Forwarder, type QdiscTree } from './forwarder';
-import { MemoryLink } from './link/memory';
-import type { Arena } from './packet/arena';
-import { ManualClock } from './time/clock';
-import { ManualTimer } from './time/scheduler';
+import { Forwarder, type QdiscTree } from '../forwarder/forwarder';
+import { MemoryLink } from '../link/memory';
+import type { Arena } from '../packet/arena';
+import { ManualClock } from '../time/clock';
+import { ManualTimer } from '../time/timer';
 
 export interface WarmUpResult {
   /** packets offered to the scratch links, and how many came out of the trees */

@@ -1,17 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { Forwarder, type QdiscTree, defaultTree } from '../src/forwarder';
-import { MemoryLink } from '../src/link/memory';
-import { Arena } from '../src/packet/arena';
-import { PREP_BAD_HEADER, PREP_BAD_VERSION, PREP_TRUNCATED } from '../src/packet/prepare';
-import { createQdiscEnv } from '../src/qdisc/env';
-import { Fifo } from '../src/qdisc/fifo';
-import { type Qdisc, type QdiscOwner, TC_H_ROOT, XMIT_SUCCESS } from '../src/qdisc/qdisc';
-import { PacketRing } from '../src/qdisc/ring';
-import { DropReason, QdiscStats } from '../src/qdisc/stats';
-import type { Classifier } from '../src/classify/classifier';
-import { ManualClock, type Nanos } from '../src/time/clock';
-import { ManualTimer } from '../src/time/scheduler';
-import { ip, ipv4Bytes } from './support/packets';
+import { Forwarder, type QdiscTree, defaultTree } from '../../src/forwarder/forwarder';
+import { MemoryLink } from '../../src/link/memory';
+import { Arena } from '../../src/packet/arena';
+import { PREP_BAD_HEADER, PREP_BAD_VERSION, PREP_TRUNCATED } from '../../src/packet/prepare';
+import { createQdiscEnv } from '../../src/qdisc/env';
+import { Fifo } from '../../src/qdisc/fifo';
+import { type Qdisc, type QdiscOwner, TC_H_ROOT, XMIT_SUCCESS } from '../../src/qdisc/qdisc';
+import { PacketRing } from '../../src/qdisc/ring';
+import { DropReason, QdiscStats } from '../../src/qdisc/stats';
+import type { Classifier } from '../../src/classify/classifier';
+import { ManualClock, type Nanos } from '../../src/time/clock';
+import { ManualTimer } from '../../src/time/timer';
+import { ip, ipv4Bytes } from '../support/packets';
 
 const MS = 1_000_000;
 

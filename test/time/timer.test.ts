@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualTimer } from '../../src/time/scheduler';
+import { ManualTimer } from '../../src/time/timer';
 
 describe('ManualTimer', () => {
   it('fires once per arm, only when the deadline has passed', () => {

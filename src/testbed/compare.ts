@@ -17,8 +17,8 @@
  * TSO super-packets of up to 64 KB that cross the veth whole.
  */
 import { type IperfServer, median, ping, type PingResult } from './iperf';
-import { applyKernelScript, clearKernelQdiscs, KERNEL_DEVICES, renderScript, startShaper, TUNQOS_DEVICES, type ShaperProcess } from './demo-shaper';
-import { mtuSizedSends, runTcp, startIperfServers, type IperfRun } from './demo-traffic';
+import { applyKernelScript, clearKernelQdiscs, KERNEL_DEVICES, renderScript, startShaper, TUNQOS_DEVICES, type ShaperProcess } from './shaper';
+import { mtuSizedSends, runTcp, startIperfServers, type IperfRun } from './traffic';
 import { createTopology, IFACES, type Topology } from './topology';
 
 /** TCP payload per full-sized IPv4 packet with timestamps: 1500 − 20 (IP) − 32 (TCP + options). */

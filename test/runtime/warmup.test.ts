@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Arena } from '../src/packet/arena';
-import { TcSystem } from '../src/tc/config';
-import { warmUp } from '../src/warmup';
+import { Arena } from '../../src/packet/arena';
+import { TcSystem } from '../../src/tc/system';
+import { warmUp } from '../../src/runtime/warmup';
 
 describe('JIT warm-up', () => {
   it('forwards synthetic traffic through scratch trees, leaves them empty and touches no other tree', () => {

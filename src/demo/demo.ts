@@ -23,10 +23,10 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatRate } from '../time/units';
-import { devicesOf, readClasses, readQdiscs, renameDevice, startShaper, type ClassSample, type QdiscSample, type ShaperProcess } from './demo-shaper';
-import { runTcp, runUdp, setTcpEcn, startIperfServers, type TcpStreams, type UdpFigures } from './demo-traffic';
-import { median, ping, type IperfServer, type PingResult } from './iperf';
-import { canBuildTopology, createTopology, IFACES, sweep, type Topology } from './topology';
+import { devicesOf, readClasses, readQdiscs, renameDevice, startShaper, type ClassSample, type QdiscSample, type ShaperProcess } from '../testbed/shaper';
+import { runTcp, runUdp, setTcpEcn, startIperfServers, type TcpStreams, type UdpFigures } from '../testbed/traffic';
+import { median, ping, type IperfServer, type PingResult } from '../testbed/iperf';
+import { canBuildTopology, createTopology, IFACES, sweep, type Topology } from '../testbed/topology';
 
 export const DEMO_CONFIG = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'configs', 'demo.tc');
 

@@ -37,15 +37,15 @@
  * Differences from Linux: one thread per process, so there is no qdisc lock and no requeue to a busy
  * driver: a packet handed to writeBatch is sent or counted as a tx error.
  */
-import type { Link } from './link/link';
-import type { Arena } from './packet/arena';
-import { PREP_OK, PREP_REASON_NAMES, preparePacket } from './packet/prepare';
-import { createQdiscEnv } from './qdisc/env';
-import { Fifo } from './qdisc/fifo';
-import type { Qdisc, QdiscEnv } from './qdisc/qdisc';
-import { DROP_REASON_NAMES } from './qdisc/stats';
-import type { Clock, Nanos } from './time/clock';
-import type { WakeupTimer } from './time/scheduler';
+import type { Link } from '../link/link';
+import type { Arena } from '../packet/arena';
+import { PREP_OK, PREP_REASON_NAMES, preparePacket } from '../packet/prepare';
+import { createQdiscEnv } from '../qdisc/env';
+import { Fifo } from '../qdisc/fifo';
+import type { Qdisc, QdiscEnv } from '../qdisc/qdisc';
+import { DROP_REASON_NAMES } from '../qdisc/stats';
+import type { Clock, Nanos } from '../time/clock';
+import type { WakeupTimer } from '../time/timer';
 
 /** What the tc layer swaps live: the forwarder always reads `root` afresh. */
 export interface QdiscTree {
