@@ -12,9 +12,10 @@ import type { ParseContext } from '../src/tc/kinds';
 import { Args, tokensFromArgv } from '../src/tc/tokens';
 import type { FilterChain } from '../src/classify/chain';
 import { ipv4Bytes } from '../test/support/packets';
+import { seededRandom } from '../src/qdisc/env';
 
 const arena = new Arena(256);
-const ctx: ParseContext = { env: createQdiscEnv(arena), warn: () => {} };
+const ctx: ParseContext = { env: createQdiscEnv(arena, seededRandom(1)), warn: () => {} };
 
 function build(lines: string[]): FilterChain {
   const set = new FilterSet(arena);

@@ -18,6 +18,7 @@ import { createQdiscEnv } from '../src/qdisc/env';
 import { Fifo } from '../src/qdisc/fifo';
 import { Htb } from '../src/qdisc/htb';
 import { type Qdisc, tcHandle } from '../src/qdisc/qdisc';
+import { seededRandom } from '../src/qdisc/env';
 
 const BATCH = 256;
 const arena = new Arena(4096, 2048);
@@ -35,7 +36,7 @@ function batchFor(classids: number[]): Int32Array {
 
 /** `borrow`: leaves guaranteed 8 kbit only, so nearly every packet is borrowed from the root (feeds, level 7) */
 function htbWith(leaves: number, borrow = false): { q: Htb; classids: number[] } {
-  const env = createQdiscEnv(arena);
+  const env = createQdiscEnv(arena, seededRandom(1));
   const q = new Htb(tcHandle(1, 0), env);
   const gbit = (x: number): number => (x * 1e9) / 8;
   q.addClass(tcHandle(1, 1), q.handle, { rate: gbit(10000), quantum: 1500 });
@@ -57,7 +58,7 @@ function pump(q: Qdisc, ids: Int32Array, clock: { now: number }): void {
   }
 }
 
-const fifo = new Fifo('pfifo', tcHandle(1, 0), createQdiscEnv(arena), { limit: 10000 });
+const fifo = new Fifo('pfifo', tcHandle(1, 0), createQdiscEnv(arena, seededRandom(1)), { limit: 10000 });
 const fifoIds = batchFor([0]);
 const h10 = htbWith(10);
 const h10Ids = batchFor(h10.classids);

@@ -22,6 +22,7 @@ import { Fifo } from '../src/qdisc/fifo';
 import { type Clock, ManualClock, MonotonicClock } from '../src/time/clock';
 import { ManualTimer } from '../src/time/timer';
 import { ipv4Bytes } from '../test/support/packets';
+import { seededRandom } from '../src/qdisc/env';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -61,7 +62,7 @@ function forwarderSetup(clock: Clock) {
   const arena = new Arena();
   const rx = new MemoryLink(arena, { record: false, capacity: ROUND });
   const tx = new MemoryLink(arena, { name: 'mem1', record: false });
-  const tree = { root: new Fifo('pfifo', 0, createQdiscEnv(arena)) };
+  const tree = { root: new Fifo('pfifo', 0, createQdiscEnv(arena, seededRandom(1))) };
   const fwd = new Forwarder({ rx, tx, arena, clock, timer: new ManualTimer(), tree });
   fwd.start();
   return { arena, rx, tx, fwd };

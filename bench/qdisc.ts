@@ -57,7 +57,7 @@ export async function runQdiscBench(cases: QdiscBenchCase[] = qdiscBenchCases): 
   const bench = new Bench({ time: 1000, warmupTime: 200 });
   for (const c of cases) {
     const arena = new Arena(2048);
-    const env = createQdiscEnv(arena, { random: seededRandom(1) });
+    const env = createQdiscEnv(arena, seededRandom(1));
     const q = c.make(env);
     // 16 flows, mixed TOS, 1000-byte packets; ids are recycled through the arena
     const templates = Array.from({ length: 16 }, (_, i) => ipv4Bytes({ size: 1000, src: 0x0a000001 + i, sport: 1000 + i, tos: [0, 0x10, 0x08, 0][i & 3] }));

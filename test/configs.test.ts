@@ -14,10 +14,11 @@ import { runClassify } from '../src/cli/classify';
 import { ip, ipv4Bytes } from './support/packets';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { seededRandom } from '../src/qdisc/env';
 
 const dir = join(__dirname, '../configs');
 const files = readdirSync(dir).filter((f) => f.endsWith('.tc') || f.endsWith('.sh'));
-const load = (f: string) => loadConfig(f.endsWith('.sh') ? { script: join(dir, f) } : { file: join(dir, f) });
+const load = (f: string) => loadConfig(f.endsWith('.sh') ? { script: join(dir, f) } : { file: join(dir, f) }, { random: seededRandom(1) });
 
 describe('configs/', () => {
   for (const f of files) {

@@ -96,7 +96,7 @@ export function runCheck(opts: { config?: string; script?: string }, io: CheckIo
   }
   let loaded: LoadedConfig;
   try {
-    loaded = loadConfig(opts.config ? { file: opts.config } : { script: opts.script });
+    loaded = loadConfig(opts.config ? { file: opts.config } : { script: opts.script }, { random: Math.random });
   } catch (e) {
     io.err(`${e instanceof Error ? e.message : String(e)}\n`);
     return 1;

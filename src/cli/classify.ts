@@ -46,7 +46,7 @@ export function runClassify(o: ClassifyOptions, io: ClassifyIo): number {
   }
   let loaded: LoadedConfig;
   try {
-    loaded = loadConfig(o.config ? { file: o.config } : { script: o.script });
+    loaded = loadConfig(o.config ? { file: o.config } : { script: o.script }, { random: Math.random });
   } catch (e) {
     io.err(`${e instanceof Error ? e.message : String(e)}\n`);
     return 1;

@@ -223,7 +223,7 @@ export async function runGateway(opts: RunOptions, hooks: GatewayHooks = {}, log
   if (opts.config?.script) opts = { ...opts, config: { recorded: recordScript(opts.config.script) } };
   const devNames = new Set(opts.devs);
   for (const d of ingress.keys()) devNames.add(d);
-  const probe = new TcSystem({ arena: new Arena(4096) }); // room for the warm-up's queues; dropped after start-up
+  const probe = new TcSystem({ random: Math.random, arena: new Arena(4096) }); // room for the warm-up's queues; dropped after start-up
   for (const d of devNames) probe.addDevice(d);
   if (opts.config) loadConfig(opts.config, { system: probe });
   for (const name of probe.devices.keys()) devNames.add(name);
@@ -258,6 +258,7 @@ export async function runGateway(opts: RunOptions, hooks: GatewayHooks = {}, log
 
     // 3. The real tc system, with each device's MTU, then the config (already validated).
     const system = new TcSystem({
+      random: Math.random,
       arena,
       env: (dev) => ({ mtu: links.get(dev)?.mtu ?? 1500, txQueueLen }),
       warn: (m) => log.warn(m),

@@ -40,7 +40,6 @@
 import type { Link } from '../link/link';
 import type { Arena } from '../packet/arena';
 import { PREP_OK, PREP_REASON_NAMES, preparePacket } from '../packet/prepare';
-import { createQdiscEnv } from '../qdisc/env';
 import { Fifo } from '../qdisc/fifo';
 import type { Qdisc, QdiscEnv } from '../qdisc/qdisc';
 import { DROP_REASON_NAMES } from '../qdisc/stats';
@@ -106,10 +105,6 @@ export class ForwarderCounters {
 /** The default tree of a device without configuration: a pfifo of txqueuelen packets, like Linux's. */
 export function defaultTree(env: QdiscEnv): QdiscTree {
   return { root: new Fifo('pfifo', 0, env) };
-}
-
-export function defaultEnv(arena: Arena, link: Link): QdiscEnv {
-  return createQdiscEnv(arena, { mtu: link.mtu });
 }
 
 export class Forwarder {

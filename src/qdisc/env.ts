@@ -10,14 +10,18 @@ export const DEFAULT_MTU = 1500;
 export const DEFAULT_TXQUEUELEN = 1000;
 export const DEFAULT_TIMER_SLACK = NS_PER_MS;
 
-export function createQdiscEnv(arena: Arena, overrides: Partial<Omit<QdiscEnv, 'arena'>> = {}): QdiscEnv {
+/**
+ * `random` has no default on purpose: a test passes `seededRandom(n)` and is reproducible, the running
+ * shaper passes its own source explicitly, and nothing falls back to Math.random unseen.
+ */
+export function createQdiscEnv(arena: Arena, random: () => number, overrides: Partial<Omit<QdiscEnv, 'arena' | 'random'>> = {}): QdiscEnv {
   return {
     arena,
     mtu: overrides.mtu ?? DEFAULT_MTU,
     txQueueLen: overrides.txQueueLen ?? DEFAULT_TXQUEUELEN,
     timerSlack: overrides.timerSlack ?? DEFAULT_TIMER_SLACK,
     warn: overrides.warn ?? (() => {}),
-    random: overrides.random ?? Math.random,
+    random,
   };
 }
 

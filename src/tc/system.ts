@@ -61,8 +61,10 @@ function reply(code: number, stdout: string, stderr: string): TcReply {
 export interface SystemOptions {
   /** the packet arena the devices' qdiscs use (default: a small one, enough for check/classify) */
   arena?: Arena;
-  /** QdiscEnv overrides per device (mtu, txQueueLen, timerSlack, random) */
-  env?: (dev: string) => Partial<Omit<QdiscEnv, 'arena' | 'warn'>>;
+  /** uniform in [0, 1) for every device's qdiscs (RED, SFQ keys): seeded in tests, no default */
+  random: () => number;
+  /** QdiscEnv overrides per device (mtu, txQueueLen, timerSlack) */
+  env?: (dev: string) => Partial<Omit<QdiscEnv, 'arena' | 'warn' | 'random'>>;
   /** where kinds' warnings go outside of apply (default: ignored) */
   warn?: (message: string) => void;
 }
@@ -74,14 +76,14 @@ export class TcSystem implements ApplyTarget {
   private autoHandle = 0x8000;
   private warnSink: ((message: string) => void) | null = null;
 
-  constructor(private readonly opts: SystemOptions = {}) {
+  constructor(private readonly opts: SystemOptions) {
     this.arena = opts.arena ?? new Arena(1024);
   }
 
   addDevice(name: string): DeviceModel {
     const existing = this.devices.get(name);
     if (existing) return existing;
-    const env = createQdiscEnv(this.arena, {
+    const env = createQdiscEnv(this.arena, this.opts.random, {
       ...(this.opts.env?.(name) ?? {}),
       warn: (m: string) => (this.warnSink ?? this.opts.warn ?? (() => {}))(m),
     });
@@ -239,8 +241,8 @@ export interface LoadedConfig {
  * Loads a configuration into a new TcSystem (or `opts.system`). Throws TcError (`FILE:LINE:COL:
  * message`) when anything is wrong; nothing is applied then.
  */
-export function loadConfig(src: ConfigSource, opts: SystemOptions & { system?: TcSystem; devices?: string[] } = {}): LoadedConfig {
-  const system = opts.system ?? new TcSystem(opts);
+export function loadConfig(src: ConfigSource, opts: ({ system: TcSystem } | SystemOptions) & { devices?: string[] }): LoadedConfig {
+  const system = 'system' in opts ? opts.system : new TcSystem(opts);
   for (const d of opts.devices ?? []) system.addDevice(d);
   let commands: TcCommand[];
   const extra: string[] = [];

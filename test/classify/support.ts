@@ -5,6 +5,7 @@ import { createQdiscEnv } from '../../src/qdisc/env';
 import { FilterSet, parseFilterCommand } from '../../src/tc/filter';
 import type { ParseContext } from '../../src/tc/kinds';
 import { Args, type Token } from '../../src/tc/tokens';
+import { seededRandom } from '../../src/qdisc/env';
 
 export function toks(line: string, lineNo = 1): Token[] {
   const out: Token[] = [];
@@ -15,7 +16,7 @@ export function toks(line: string, lineNo = 1): Token[] {
 }
 
 export function filters(arena: Arena, lines: string[], warnings: string[] = []): FilterSet {
-  const ctx: ParseContext = { env: createQdiscEnv(arena), warn: (m) => warnings.push(m) };
+  const ctx: ParseContext = { env: createQdiscEnv(arena, seededRandom(1)), warn: (m) => warnings.push(m) };
   const set = new FilterSet(arena);
   lines.forEach((l, i) => {
     const t = toks(l.replace(/^tc\s+/, ''), i + 1);

@@ -10,6 +10,7 @@ import { createQdiscEnv } from '../../src/qdisc/env';
 import { Fifo } from '../../src/qdisc/fifo';
 import { type ClassfulQdisc, type Qdisc, type QdiscClass, type QdiscOwner, TC_H_ROOT, XMIT_DROP, tcHandle } from '../../src/qdisc/qdisc';
 import { DropReason, QdiscStats } from '../../src/qdisc/stats';
+import { seededRandom } from '../../src/qdisc/env';
 
 export class FakeBand implements QdiscClass {
   filters: Classifier | null = null;
@@ -35,7 +36,7 @@ export class FakePrio implements ClassfulQdisc, QdiscOwner {
     private readonly arena: Arena,
     limits: number[],
   ) {
-    const env = createQdiscEnv(arena);
+    const env = createQdiscEnv(arena, seededRandom(1));
     this.bands = limits.map((limit, i) => {
       const leaf = new Fifo('pfifo', 0, env, { limit });
       const band = new FakeBand(tcHandle(handle >>> 16, i + 1), handle, leaf);

@@ -10,6 +10,7 @@ import { DROP_REASON_NAMES, DropReason } from '../../src/qdisc/stats';
 import { ManualClock, NS_PER_MS, NS_PER_US } from '../../src/time/clock';
 import { makePacket } from '../support/packets';
 import { FakePrio, parseExposition } from './fake-tree';
+import { seededRandom } from '../../src/qdisc/env';
 
 const servers: MetricsServer[] = [];
 afterEach(async () => {
@@ -75,7 +76,7 @@ describe('metrics over HTTP', () => {
     const root = new FakePrio(tcHandle(1, 0), arena, [3, 10]);
     const c1 = tcHandle(1, 1);
     const c2 = tcHandle(1, 2);
-    const ingress = new Fifo('pfifo', tcHandle(2, 0), createQdiscEnv(arena), { limit: 1 });
+    const ingress = new Fifo('pfifo', tcHandle(2, 0), createQdiscEnv(arena, seededRandom(1)), { limit: 1 });
     ingress.parent = TC_H_INGRESS;
     const sojournE = new SojournTable();
     const sojournI = new SojournTable();
@@ -171,7 +172,7 @@ describe('metrics over HTTP', () => {
     offer(arena, root, clock, tcHandle(1, 2), 100);
     m = await scrape(server);
     expect(m.value('qos_queue_depth', { class: '1:2' })).toBe(1);
-    root = new Fifo('bfifo', tcHandle(3, 0), createQdiscEnv(arena)); // `tc qdisc replace`
+    root = new Fifo('bfifo', tcHandle(3, 0), createQdiscEnv(arena, seededRandom(1))); // `tc qdisc replace`
     m = await scrape(server);
     expect(m.samples.some((s) => s.labels.class === '1:2')).toBe(false);
     expect(m.value('tunqos_qdisc_sent_packets_total', { handle: '3:', kind: 'bfifo' })).toBe(0);

@@ -12,6 +12,7 @@ import type { Classifier } from '../../src/classify/classifier';
 import { ManualClock, type Nanos } from '../../src/time/clock';
 import { ManualTimer } from '../../src/time/timer';
 import { ip, ipv4Bytes } from '../support/packets';
+import { seededRandom } from '../../src/qdisc/env';
 
 const MS = 1_000_000;
 
@@ -79,7 +80,7 @@ function setup(
   const link = new MemoryLink(arena);
   const clock = new ManualClock(1000 * MS);
   const timer = new ManualTimer();
-  const tree = opts.tree ? opts.tree(arena) : defaultTree(createQdiscEnv(arena));
+  const tree = opts.tree ? opts.tree(arena) : defaultTree(createQdiscEnv(arena, seededRandom(1)));
   const fwd = new Forwarder({
     rx: link,
     arena,
@@ -193,7 +194,7 @@ describe('Forwarder', () => {
   });
 
   it('reports the qdisc drops (pfifo tail drop within one read batch)', () => {
-    const { arena, link, fwd } = setup({ tree: (a) => ({ root: new Fifo('pfifo', 0, createQdiscEnv(a), { limit: 5 }) }) });
+    const { arena, link, fwd } = setup({ tree: (a) => ({ root: new Fifo('pfifo', 0, createQdiscEnv(a, seededRandom(1)), { limit: 5 }) }) });
     for (let i = 0; i < 10; i++) link.inject(ipv4Bytes({ sport: i }));
     link.signal();
     expect(link.written.map(sportOf)).toEqual([0, 1, 2, 3, 4]);
@@ -228,7 +229,7 @@ describe('Forwarder', () => {
     expect(link.written.length).toBe(0);
     // the tc layer replaces the root with a fifo, moving nothing (Linux purges the old qdisc)
     const old = tree.root;
-    tree.root = new Fifo('pfifo', 0x10000, createQdiscEnv(arena));
+    tree.root = new Fifo('pfifo', 0x10000, createQdiscEnv(arena, seededRandom(1)));
     old.reset();
     link.inject(ipv4Bytes({ sport: 2 }));
     link.signal();
@@ -343,7 +344,7 @@ describe('Forwarder keep-warm', () => {
   it('rejects a negative keepWarm', () => {
     const arena = new Arena(8);
     const link = new MemoryLink(arena);
-    const tree = defaultTree(createQdiscEnv(arena));
+    const tree = defaultTree(createQdiscEnv(arena, seededRandom(1)));
     expect(() => new Forwarder({ rx: link, arena, clock: new ManualClock(0), timer: new ManualTimer(), tree, keepWarm: -1 })).toThrow(/keepWarm/);
   });
 });

@@ -7,6 +7,7 @@ import { Prio } from '../../src/qdisc/prio';
 import { Tbf, type TbfOptions } from '../../src/qdisc/tbf';
 import { DropReason } from '../../src/qdisc/stats';
 import { makePacket } from '../support/packets';
+import { seededRandom } from '../../src/qdisc/env';
 
 // Metrics and the forwarder's summary read the ROOT's drops by reason: a parent must carry each child
 // drop up under the child's reason, not relabel it.
@@ -25,7 +26,7 @@ describe('drops by reason carried up the tree', () => {
 
   it('PRIO keeps a tail drop as queue_full and a too-big drop of a TBF band as too_big', () => {
     const arena = new Arena(64);
-    const env = createQdiscEnv(arena);
+    const env = createQdiscEnv(arena, seededRandom(1));
     const prio = new Prio(0x10000, env);
     prio.graft(0x10001, new Fifo('pfifo', 0x20000, env, { limit: 1 }));
     prio.graft(0x10002, new Tbf(0x30000, env, tbfOpts({ burst: 1000 })));
@@ -45,7 +46,7 @@ describe('drops by reason carried up the tree', () => {
 
   it('TBF carries a policer drop of its PRIO child as police', () => {
     const arena = new Arena(64);
-    const env = createQdiscEnv(arena);
+    const env = createQdiscEnv(arena, seededRandom(1));
     const tbf = new Tbf(0x10000, env, tbfOpts({}));
     const prio = new Prio(0x20000, env);
     prio.filters = { classify: () => CLS_SHOT };

@@ -14,7 +14,7 @@ const C = (minor: number): number => tcHandle(1, minor);
 function make(opts: { defcls?: number; r2q?: number; directQlen?: number; slots?: number; env?: Partial<QdiscEnv> } = {}) {
   const arena = new Arena(opts.slots ?? 4096, 2048);
   const warnings: string[] = [];
-  const env = createQdiscEnv(arena, { warn: (m) => warnings.push(m), ...opts.env });
+  const env = createQdiscEnv(arena, seededRandom(1), { warn: (m) => warnings.push(m), ...opts.env });
   const q = new Htb(H, env, { defcls: opts.defcls, r2q: opts.r2q, directQlen: opts.directQlen });
   return { arena, env, q, warnings };
 }
@@ -47,10 +47,10 @@ describe('htb: defaults (D2 and the default burst)', () => {
   });
 
   it('default burst holds a late wake-up: rate × timerSlack + mtu, never below tc’s 1600 bytes', () => {
-    const env = createQdiscEnv(new Arena(4), { timerSlack: 1e6 });
+    const env = createQdiscEnv(new Arena(4), seededRandom(1), { timerSlack: 1e6 });
     expect(defaultBurst(mbit(1), env)).toBe(1600 + 125); // 1 ms at 1 Mbit = 125 bytes
     expect(defaultBurst(mbit(100), env)).toBe(1600 + 12500);
-    expect(defaultBurst(mbit(100), createQdiscEnv(new Arena(4), { timerSlack: 0 }))).toBe(1600);
+    expect(defaultBurst(mbit(100), createQdiscEnv(new Arena(4), seededRandom(1), { timerSlack: 0 }))).toBe(1600);
     const { q } = make();
     const cl = q.addClass(C(1), H, { rate: mbit(100) });
     expect(cl.buffer).toBe(burstToBuffer(mbit(100), 14100));
@@ -392,8 +392,8 @@ describe('htb: counters, changes and deletion', () => {
     q.addClass(C(0x10), C(1), { rate: mbit(3), ceil: mbit(10) });
     q.addClass(C(0x20), C(1), { rate: mbit(3), ceil: mbit(8), prio: 1 });
     q.addClass(C(0x30), C(1), { rate: mbit(1), ceil: mbit(2) });
-    q.graft(C(0x10), new Fifo('pfifo', 0, createQdiscEnv(arena), { limit: 5 }));
-    q.graft(C(0x20), new Fifo('bfifo', 0, createQdiscEnv(arena), { limit: 6000 }));
+    q.graft(C(0x10), new Fifo('pfifo', 0, createQdiscEnv(arena, seededRandom(1)), { limit: 5 }));
+    q.graft(C(0x20), new Fifo('bfifo', 0, createQdiscEnv(arena, seededRandom(1)), { limit: 6000 }));
     const targets = [C(0x10), C(0x20), 0, H];
     let offered = 0;
     let now = 0;

@@ -5,6 +5,7 @@ import { createQdiscEnv } from '../../src/qdisc/env';
 import { PfifoFast } from '../../src/qdisc/pfifo_fast';
 import { XMIT_DROP } from '../../src/qdisc/qdisc';
 import { makePacket } from '../support/packets';
+import { seededRandom } from '../../src/qdisc/env';
 
 const pkt = (arena: Arena, tos: number): number => {
   const id = makePacket(arena, { tos });
@@ -15,7 +16,7 @@ const pkt = (arena: Arena, tos: number): number => {
 describe('pfifo_fast', () => {
   it('puts TOS minimise-delay in band 0, normal in band 1, bulk in band 2 (LARTC table, D6)', () => {
     const arena = new Arena(64);
-    const q = new PfifoFast(0, createQdiscEnv(arena));
+    const q = new PfifoFast(0, createQdiscEnv(arena, seededRandom(1)));
     // TOS byte → expected band, from the LARTC table with modern ECN handling
     const cases: Array<[number, number]> = [
       [0x00, 1], [0x02, 1], [0x04, 1], [0x08, 2], [0x0c, 2], [0x10, 0], [0x14, 0], [0x18, 1], [0x1e, 1],
@@ -31,7 +32,7 @@ describe('pfifo_fast', () => {
 
   it('dequeues strictly by band, FIFO inside a band', () => {
     const arena = new Arena(64);
-    const q = new PfifoFast(0, createQdiscEnv(arena));
+    const q = new PfifoFast(0, createQdiscEnv(arena, seededRandom(1)));
     const bulk = pkt(arena, 0x08);
     const normal1 = pkt(arena, 0);
     const inter = pkt(arena, 0x10);
@@ -43,7 +44,7 @@ describe('pfifo_fast', () => {
 
   it('limits each band to txqueuelen packets (S-01: txqueuelen 10)', () => {
     const arena = new Arena(64);
-    const q = new PfifoFast(0, createQdiscEnv(arena, { txQueueLen: 10 }));
+    const q = new PfifoFast(0, createQdiscEnv(arena, seededRandom(1), { txQueueLen: 10 }));
     let drops = 0;
     for (let i = 0; i < 12; i++) if (q.enqueue(pkt(arena, 0), 0) === XMIT_DROP) drops++;
     expect(drops).toBe(2);

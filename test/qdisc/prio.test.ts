@@ -9,6 +9,7 @@ import { XMIT_DROP } from '../../src/qdisc/qdisc';
 import { DropReason } from '../../src/qdisc/stats';
 import { LINKLAYER_ETHERNET, Tbf } from '../../src/qdisc/tbf';
 import { makePacket } from '../support/packets';
+import { seededRandom } from '../../src/qdisc/env';
 
 const pkt = (arena: Arena, tos = 0, size = 100): number => {
   const id = makePacket(arena, { tos, size });
@@ -19,7 +20,7 @@ const pkt = (arena: Arena, tos = 0, size = 100): number => {
 describe('prio', () => {
   it('creates classes 1:1..1:3 at once with pfifo leaves; maps TOS through the priomap (S-04)', () => {
     const arena = new Arena(64);
-    const q = new Prio(0x10000, createQdiscEnv(arena));
+    const q = new Prio(0x10000, createQdiscEnv(arena, seededRandom(1)));
     expect(q.classes().map((c) => c.classid)).toEqual([0x10001, 0x10002, 0x10003]);
     expect(q.classes().every((c) => c.leaf?.kind === 'pfifo' && c.parentid === 0x10000)).toBe(true);
     q.enqueue(pkt(arena, 0x08), 0); // bulk → band 2 (30:)
@@ -31,7 +32,7 @@ describe('prio', () => {
 
   it('is strict: a lower band is served only when every higher one is empty', () => {
     const arena = new Arena(64);
-    const q = new Prio(0x10000, createQdiscEnv(arena));
+    const q = new Prio(0x10000, createQdiscEnv(arena, seededRandom(1)));
     const b2 = [pkt(arena, 0x08), pkt(arena, 0x08)];
     const b1 = pkt(arena, 0);
     for (const id of b2) q.enqueue(id, 0);
@@ -47,7 +48,7 @@ describe('prio', () => {
 
   it('routes by filters (minor → band), drops on shot, falls back to the priomap; out-of-range → priomap[0]', () => {
     const arena = new Arena(64);
-    const q = new Prio(0x10000, createQdiscEnv(arena));
+    const q = new Prio(0x10000, createQdiscEnv(arena, seededRandom(1)));
     const verdict = new Map<number, number>();
     const f: Classifier = { classify: (p) => verdict.get(p) ?? CLS_NOMATCH };
     q.filters = f;
@@ -69,7 +70,7 @@ describe('prio', () => {
 
   it('a throttled band does not block lower bands, and wakeAt is the earliest child wake-up', () => {
     const arena = new Arena(64);
-    const env = createQdiscEnv(arena);
+    const env = createQdiscEnv(arena, seededRandom(1));
     const q = new Prio(0x10000, env);
     const tbf = new Tbf(0x200000, env, { rate: 1000, burst: 200, limit: 10000, peakrate: 0, mtu: 0, mpu: 0, overhead: 0, linklayer: LINKLAYER_ETHERNET });
     q.graft(0x10001, tbf);
@@ -86,7 +87,7 @@ describe('prio', () => {
 
   it('graft purges the old leaf and reports it; reset and bands change free every slot', () => {
     const arena = new Arena(64);
-    const env = createQdiscEnv(arena);
+    const env = createQdiscEnv(arena, seededRandom(1));
     const q = new Prio(0x10000, env, { bands: 4, priomap: [3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3] });
     for (let i = 0; i < 5; i++) q.enqueue(pkt(arena), 0);
     expect(q.classes()[3].stats.qlen).toBe(5);

@@ -32,7 +32,7 @@ function params(o: Partial<RedParams>): RedParams {
 describe('red', () => {
   it('the average follows the EWMA avg ← avg + W·(backlog − avg) of the byte backlog', () => {
     const arena = new Arena(1024);
-    const q = new Red(0x10000, createQdiscEnv(arena), params({ Wlog: 4, qthMin: 900_000, qthMax: 950_000 }));
+    const q = new Red(0x10000, createQdiscEnv(arena, seededRandom(1)), params({ Wlog: 4, qthMin: 900_000, qthMax: 950_000 }));
     const W = 1 / 16;
     let avg = 0;
     for (let i = 0; i < 300; i++) {
@@ -46,7 +46,7 @@ describe('red', () => {
 
   it('at a steady average drops with p_b = max_P·(avg−min)/(max−min), spread by the count', () => {
     const arena = new Arena(256);
-    const q = new Red(0x10000, createQdiscEnv(arena, { random: seededRandom(42) }), params({}));
+    const q = new Red(0x10000, createQdiscEnv(arena, seededRandom(42)), params({}));
     // 60 kB queued (average still below min while filling), then keep the backlog at 60 kB
     for (let i = 0; i < 60; i++) expect(q.enqueue(makePacket(arena, { size: 1000 }), 0)).toBe(XMIT_SUCCESS);
     const step = (): boolean => {
@@ -83,7 +83,7 @@ describe('red', () => {
 
   it('with ecn marks ECT packets CE (checksum still valid) and drops not-ECT ones', () => {
     const arena = new Arena(256);
-    const q = new Red(0x10000, createQdiscEnv(arena, { random: seededRandom(7) }), params({ Wlog: 1, qthMin: 2000, qthMax: 4000, flags: TC_RED_ECN }));
+    const q = new Red(0x10000, createQdiscEnv(arena, seededRandom(7)), params({ Wlog: 1, qthMin: 2000, qthMax: 4000, flags: TC_RED_ECN }));
     for (let i = 0; i < 5; i++) q.enqueue(makePacket(arena, { size: 1000, tos: 0x02 }), 0);
     // the average is now above max: every packet is a HARD_MARK
     const ect = makePacket(arena, { size: 1000, tos: 0x02 });
@@ -99,7 +99,7 @@ describe('red', () => {
 
   it('harddrop drops above max even ECT packets', () => {
     const arena = new Arena(256);
-    const q = new Red(0x10000, createQdiscEnv(arena), params({ Wlog: 1, qthMin: 2000, qthMax: 4000, flags: TC_RED_ECN | TC_RED_HARDDROP }));
+    const q = new Red(0x10000, createQdiscEnv(arena, seededRandom(1)), params({ Wlog: 1, qthMin: 2000, qthMax: 4000, flags: TC_RED_ECN | TC_RED_HARDDROP }));
     let drops = 0;
     for (let i = 0; i < 10; i++) if (q.enqueue(makePacket(arena, { size: 1000, tos: 0x02 }), 0) === XMIT_DROP) drops++;
     expect(drops).toBeGreaterThan(0);
@@ -109,7 +109,7 @@ describe('red', () => {
 
   it('child overflow counts as pdrop', () => {
     const arena = new Arena(64);
-    const q = new Red(0x10000, createQdiscEnv(arena), params({ limit: 2500, qthMin: 100_000, qthMax: 200_000 }));
+    const q = new Red(0x10000, createQdiscEnv(arena, seededRandom(1)), params({ limit: 2500, qthMin: 100_000, qthMax: 200_000 }));
     const r = [0, 1, 2].map(() => q.enqueue(makePacket(arena, { size: 1000 }), 0));
     expect(r).toEqual([XMIT_SUCCESS, XMIT_SUCCESS, XMIT_DROP]);
     expect(q.pdrop).toBe(1);
@@ -120,7 +120,7 @@ describe('red', () => {
     const stab = new Uint8Array(256);
     const Wlog = redEvalEwma(30_000, 55, 1000);
     const ScellLog = redEvalIdleDamping(Wlog, 1000, 1_250_000, stab);
-    const q = new Red(0x10000, createQdiscEnv(arena), params({ Wlog, ScellLog, stab, qthMin: 1e6, qthMax: 2e6 }));
+    const q = new Red(0x10000, createQdiscEnv(arena, seededRandom(1)), params({ Wlog, ScellLog, stab, qthMin: 1e6, qthMax: 2e6 }));
     for (let i = 0; i < 50; i++) q.enqueue(makePacket(arena, { size: 1000 }), 0);
     while (q.stats.qlen > 0) arena.free(q.dequeue(0));
     expect(q.dequeue(0)).toBe(-1); // idle from t = 0
@@ -134,7 +134,7 @@ describe('red', () => {
 
   it('adaptive: raises max_P by min(1%, max_P/4) every 500 ms while the average sits above target', () => {
     const arena = new Arena(256);
-    const q = new Red(0x10000, createQdiscEnv(arena, { random: seededRandom(1) }), params({ Wlog: 1, qthMin: 10_000, qthMax: 200_000, maxP: Math.floor(0.02 * 2 ** 32), flags: TC_RED_ADAPTATIVE }));
+    const q = new Red(0x10000, createQdiscEnv(arena, seededRandom(1)), params({ Wlog: 1, qthMin: 10_000, qthMax: 200_000, maxP: Math.floor(0.02 * 2 ** 32), flags: TC_RED_ADAPTATIVE }));
     for (let i = 0; i < 150; i++) q.enqueue(makePacket(arena, { size: 1000 }), 0); // avg ≈ 150 kB > target_max
     const onePct = Math.round(2 ** 32 / 100);
     let expected = q.maxP;

@@ -17,7 +17,7 @@ const jain = (xs: number[]): number => {
 describe('sfq', () => {
   it('shares bytes equally between backlogged flows (Jain index ≥ 0.99)', () => {
     const arena = new Arena(4096);
-    const q = new Sfq(0x10000, createQdiscEnv(arena, { random: seededRandom(1) }), { limit: 1000, depth: 127, divisor: 65536, flows: 1024 });
+    const q = new Sfq(0x10000, createQdiscEnv(arena, seededRandom(1)), { limit: 1000, depth: 127, divisor: 65536, flows: 1024 });
     const flows = 8;
     const sizes = [1500, 700, 1000, 64, 1200, 400, 1500, 900];
     // keep every flow backlogged; count what each gets over many rounds
@@ -48,7 +48,7 @@ describe('sfq', () => {
 
   it('serves a new flow after the flows already waiting, then round robin', () => {
     const arena = new Arena(64);
-    const q = new Sfq(0x10000, createQdiscEnv(arena, { random: seededRandom(2) }), { quantum: 100, divisor: 65536 });
+    const q = new Sfq(0x10000, createQdiscEnv(arena, seededRandom(2)), { quantum: 100, divisor: 65536 });
     const a = [0, 1, 2].map(() => makePacket(arena, { size: 100, src: ip(1, 1, 1, 1) }));
     const b = [0, 1].map(() => makePacket(arena, { size: 100, src: ip(2, 2, 2, 2) }));
     for (const id of a) q.enqueue(id, 0);
@@ -59,7 +59,7 @@ describe('sfq', () => {
 
   it('on overflow drops from the longest flow, not from the short ones', () => {
     const arena = new Arena(256);
-    const q = new Sfq(0x10000, createQdiscEnv(arena, { random: seededRandom(3) }), { limit: 20, divisor: 65536 });
+    const q = new Sfq(0x10000, createQdiscEnv(arena, seededRandom(3)), { limit: 20, divisor: 65536 });
     const small = [0, 1, 2].map((f) => makePacket(arena, { src: ip(9, 9, 9, f) }));
     for (const id of small) q.enqueue(id, 0);
     let offered = 3;
@@ -81,7 +81,7 @@ describe('sfq', () => {
 
   it('with headdrop drops the oldest packet of the longest flow and queues the new one', () => {
     const arena = new Arena(64);
-    const q = new Sfq(0x10000, createQdiscEnv(arena, { random: seededRandom(4) }), { limit: 4, headdrop: true });
+    const q = new Sfq(0x10000, createQdiscEnv(arena, seededRandom(4)), { limit: 4, headdrop: true });
     const ids = [0, 1, 2, 3, 4, 5].map(() => makePacket(arena));
     for (const id of ids) q.enqueue(id, 0);
     expect(q.stats.qlen).toBe(4);
@@ -90,7 +90,7 @@ describe('sfq', () => {
 
   it('caps one flow at depth', () => {
     const arena = new Arena(64);
-    const q = new Sfq(0x10000, createQdiscEnv(arena), { depth: 5 });
+    const q = new Sfq(0x10000, createQdiscEnv(arena, seededRandom(1)), { depth: 5 });
     let dropped = 0;
     for (let i = 0; i < 8; i++) if (q.enqueue(makePacket(arena), 0) === XMIT_DROP) dropped++;
     expect(dropped).toBe(3);
@@ -99,7 +99,7 @@ describe('sfq', () => {
 
   it('perturbation re-keys on time and re-hashes queued packets without reordering any flow', () => {
     const arena = new Arena(2048);
-    const q = new Sfq(0x10000, createQdiscEnv(arena, { random: seededRandom(5) }), { limit: 1000, perturb: 10, divisor: 16, flows: 16 });
+    const q = new Sfq(0x10000, createQdiscEnv(arena, seededRandom(5)), { limit: 1000, perturb: 10, divisor: 16, flows: 16 });
     const seq = new Map<number, [number, number]>(); // id → [flow, seq]
     let t = 0;
     const next = new Array(40).fill(0);
@@ -133,7 +133,7 @@ describe('sfq', () => {
     // re-hash has to drop. The parent counts through the qlen/backlog deltas around enqueue, so a
     // reduceBacklog report on top of them would count the drops twice.
     const arena = new Arena(512);
-    const env = createQdiscEnv(arena, { random: seededRandom(7) });
+    const env = createQdiscEnv(arena, seededRandom(7));
     const prio = new Prio(0x10000, env);
     const q = new Sfq(0, env, { limit: 100, depth: 2, divisor: 4, flows: 4, perturb: 1 });
     prio.graft(0x10002, q); // band 1: best-effort TOS 0
@@ -156,7 +156,7 @@ describe('sfq', () => {
 
   it('filters choose the bucket; a shot verdict drops', () => {
     const arena = new Arena(64);
-    const q = new Sfq(0x10000, createQdiscEnv(arena), {});
+    const q = new Sfq(0x10000, createQdiscEnv(arena, seededRandom(1)), {});
     const cls: Classifier = { classify: (pkt) => (arena.len[pkt] === 99 ? CLS_SHOT : 0x10000 | (arena.len[pkt] === 100 ? 5 : 6)) };
     q.filters = cls;
     q.enqueue(makePacket(arena, { size: 100 }), 0);
@@ -169,7 +169,7 @@ describe('sfq', () => {
 
   it('change: a lower limit drops from the longest flow; a new divisor re-hashes and keeps order', () => {
     const arena = new Arena(256);
-    const env = createQdiscEnv(arena, { random: seededRandom(6) });
+    const env = createQdiscEnv(arena, seededRandom(6));
     const q = new Sfq(0x10000, env, { limit: 100 });
     const order: number[] = [];
     for (let i = 0; i < 30; i++) {

@@ -7,6 +7,7 @@ import { DropReason } from '../../src/qdisc/stats';
 import { LINKLAYER_ETHERNET, Tbf, type TbfOptions } from '../../src/qdisc/tbf';
 import { ManualClock } from '../../src/time/clock';
 import { makePacket } from '../support/packets';
+import { seededRandom } from '../../src/qdisc/env';
 
 const opts = (o: Partial<TbfOptions>): TbfOptions => ({
   rate: 125_000, // 1 Mbit/s
@@ -34,7 +35,7 @@ function drain(q: Tbf, clock: ManualClock, until: number, onSend: (pkt: number, 
 describe('tbf', () => {
   it('sends the burst at once, then at rate: bytes in [0,T] within one packet of burst + rate·T', () => {
     const arena = new Arena(4096);
-    const q = new Tbf(0x10000, createQdiscEnv(arena), opts({}));
+    const q = new Tbf(0x10000, createQdiscEnv(arena, seededRandom(1)), opts({}));
     const clock = new ManualClock(0);
     const ids: number[] = [];
     for (let i = 0; i < 400; i++) {
@@ -64,7 +65,7 @@ describe('tbf', () => {
 
   it('never lets a short packet overtake a long one waiting for tokens', () => {
     const arena = new Arena(64);
-    const q = new Tbf(0x10000, createQdiscEnv(arena), opts({ burst: 1500 }));
+    const q = new Tbf(0x10000, createQdiscEnv(arena, seededRandom(1)), opts({ burst: 1500 }));
     const a = makePacket(arena, { size: 1500 });
     const b = makePacket(arena, { size: 1500 });
     const c = makePacket(arena, { size: 60 });
@@ -81,7 +82,7 @@ describe('tbf', () => {
   it('peakrate bounds the drain of a full bucket: consecutive packets spaced by len/peak', () => {
     const arena = new Arena(256);
     const peak = 1_250_000; // 10 Mbit/s
-    const q = new Tbf(0x10000, createQdiscEnv(arena), opts({ burst: 20_000, peakrate: peak, mtu: 1500 }));
+    const q = new Tbf(0x10000, createQdiscEnv(arena, seededRandom(1)), opts({ burst: 20_000, peakrate: peak, mtu: 1500 }));
     const clock = new ManualClock(0);
     for (let i = 0; i < 10; i++) q.enqueue(makePacket(arena, { size: 1000 }), 0);
     const times: number[] = [];
@@ -101,7 +102,7 @@ describe('tbf', () => {
 
   it('drops packets larger than the burst (max_size) and counts offered = sent + dropped + backlog', () => {
     const arena = new Arena(64);
-    const env = createQdiscEnv(arena);
+    const env = createQdiscEnv(arena, seededRandom(1));
     const q = new Tbf(0x10000, env, opts({ burst: 1000, limit: 3000 }));
     expect(q.enqueue(makePacket(arena, { size: 1200 }), 0)).toBe(XMIT_DROP);
     expect(q.stats.dropsByReason[DropReason.TooBig]).toBe(1);
@@ -118,7 +119,7 @@ describe('tbf', () => {
 
   it('takes a grafted child and purges the old one', () => {
     const arena = new Arena(64);
-    const env = createQdiscEnv(arena);
+    const env = createQdiscEnv(arena, seededRandom(1));
     const q = new Tbf(0x10000, env, opts({}));
     q.enqueue(makePacket(arena), 0);
     q.enqueue(makePacket(arena), 0);

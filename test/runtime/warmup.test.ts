@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Arena } from '../../src/packet/arena';
 import { TcSystem } from '../../src/tc/system';
 import { warmUp } from '../../src/runtime/warmup';
+import { seededRandom } from '../../src/qdisc/env';
 
 describe('JIT warm-up', () => {
   it('forwards synthetic traffic through scratch trees, leaves them empty and touches no other tree', () => {
@@ -12,9 +13,9 @@ class add dev tq0 parent 1:1 classid 1:30 htb rate 10mbit ceil 20mbit prio 3
 qdisc add dev tq0 parent 1:30 handle 30: sfq perturb 10
 filter add dev tq0 parent 1: protocol ip prio 1 u32 match ip dsfield 0xb8 0xfc flowid 1:10
 `;
-    const scratch = new TcSystem({ arena: new Arena(4096) });
+    const scratch = new TcSystem({ random: seededRandom(1), arena: new Arena(4096) });
     scratch.applyText(cfg, 'warm.tc');
-    const live = new TcSystem();
+    const live = new TcSystem({ random: seededRandom(1) });
     live.applyText(cfg, 'live.tc');
     const liveBefore = live.execute(['-s', 'class', 'show', 'dev', 'tq0']).stdout;
 

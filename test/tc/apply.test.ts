@@ -5,6 +5,7 @@ import { TcSystem } from '../../src/tc/system';
 import { IngressQdisc } from '../../src/qdisc/ingress';
 import { TcError } from '../../src/tc/tokens';
 import { ip, makePacket } from '../support/packets';
+import { seededRandom } from '../../src/qdisc/env';
 
 const HTB = `
 tc qdisc add dev tq0 root handle 1: htb default 30
@@ -16,7 +17,7 @@ tc filter add dev tq0 parent 1: protocol ip prio 1 u32 match ip dport 80 0xffff 
 `;
 
 function system(text = HTB, arena?: Arena): TcSystem {
-  const s = new TcSystem({ arena });
+  const s = new TcSystem({ random: seededRandom(1), arena });
   s.applyText(text, 'base.tc');
   return s;
 }
@@ -114,7 +115,7 @@ describe('applying tc commands', () => {
   });
 
   it('errors on continuation lines point at the physical line and column', () => {
-    const s = new TcSystem();
+    const s = new TcSystem({ random: seededRandom(1) });
     const text = 'tc qdisc add dev tq0 root handle 1: htb default 30\ntc class add dev tq0 parent 1: classid 1:1 \\\n    htb rate 6mbitt burst 15k\n';
     expect(errorOf(() => s.applyText(text, 'c.tc')).message).toMatch(/^c\.tc:3:14: .*"6mbitt"/);
   });
@@ -191,7 +192,7 @@ describe('applying tc commands', () => {
 
   it('ingress: the ingress qdisc polices, and a tree grafted under it shapes downloads', () => {
     const arena = new Arena(64);
-    const s = new TcSystem({ arena });
+    const s = new TcSystem({ random: seededRandom(1), arena });
     s.applyText(
       [
         'qdisc add dev tq0 handle ffff: ingress',
@@ -228,7 +229,7 @@ describe('applying tc commands', () => {
 describe('class del while a filter points at the class (recorded on this kernel: "Error: HTB class in use.")', () => {
   it('is refused, naming the filter, and allowed once the filter is gone', async () => {
     const { TcSystem } = await import('../../src/tc/system');
-    const s = new TcSystem();
+    const s = new TcSystem({ random: seededRandom(1) });
     s.applyText(
       [
         'qdisc add dev tq0 root handle 1: htb default 20',

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { requestFor } from '../../src/cli/tc';
 import { BATCH_MARKER, TcSystem, encodeBatch } from '../../src/tc/system';
 import { lexTc } from '../../src/tc/lexer';
+import { seededRandom } from '../../src/qdisc/env';
 
 const BASE = `qdisc add dev tq0 root handle 1: htb default 20
 class add dev tq0 parent 1: classid 1:1 htb rate 10mbit
@@ -13,7 +14,7 @@ class add dev tq0 parent 1:1 classid 1:20 htb rate 1mbit ceil 10mbit
 `;
 
 function system(): TcSystem {
-  const s = new TcSystem();
+  const s = new TcSystem({ random: seededRandom(1) });
   s.applyText(BASE, 'base.tc');
   return s;
 }

@@ -11,6 +11,7 @@ import { createQdiscEnv } from '../../src/qdisc/env';
 import { FilterSet, parseFilterCommand } from '../../src/tc/filter';
 import type { ParseContext } from '../../src/tc/kinds';
 import { Args, TcError, type Token } from '../../src/tc/tokens';
+import { seededRandom } from '../../src/qdisc/env';
 
 const DIR = join(__dirname, '../fixtures/kernel/filters');
 
@@ -24,7 +25,7 @@ export function lineTokens(line: string, file: string, lineNo: number): Token[] 
 
 function run(name: string): { set: FilterSet; failed: string[] } {
   const arena = new Arena(8);
-  const ctx: ParseContext = { env: createQdiscEnv(arena), warn: () => {} };
+  const ctx: ParseContext = { env: createQdiscEnv(arena, seededRandom(1)), warn: () => {} };
   const set = new FilterSet(arena);
   const failed: string[] = [];
   readFileSync(join(DIR, `${name}.cmds`), 'utf8')

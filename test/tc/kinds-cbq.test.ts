@@ -8,12 +8,13 @@ import { CBQ_MAPPED_WARNING, type CbqHtb, cbqKind } from '../../src/tc/kinds/cbq
 import { Args, tokensFromArgv } from '../../src/tc/tokens';
 import { handleOf } from '../../src/tc/values';
 import { mbit, simulate } from '../qdisc/htb-sim';
+import { seededRandom } from '../../src/qdisc/env';
 
 /** replays `tc qdisc|class add|change ... cbq ...` lines through the cbq kind, as the tc layer would */
 function replay(script: string) {
   const arena = new Arena(256);
   const warnings: string[] = [];
-  const env = createQdiscEnv(arena, { warn: (m) => warnings.push(m) });
+  const env = createQdiscEnv(arena, seededRandom(1), { warn: (m) => warnings.push(m) });
   const ctx: ParseContext = { env, warn: (m) => warnings.push(m) };
   let q: CbqHtb | undefined;
   const perCommand: string[][] = [];
@@ -119,7 +120,7 @@ describe('cbq mapped onto htb', () => {
   });
 
   it('iproute2’s errors', () => {
-    const ctx: ParseContext = { env: createQdiscEnv(new Arena(4)), warn: () => {} };
+    const ctx: ParseContext = { env: createQdiscEnv(new Arena(4), seededRandom(1)), warn: () => {} };
     const qd = (s: string) => cbqKind.parseQdisc(new Args(tokensFromArgv(s.split(' '))), ctx);
     const cl = (s: string) => cbqKind.parseClass!(new Args(tokensFromArgv(s.split(' '))), ctx, undefined as never);
     expect(() => qd('avpkt 1000')).toThrow(/bandwidth is required/);

@@ -10,7 +10,7 @@ import '../../src/tc/kinds/index';
 import { Args, TcError, tokensFromArgv } from '../../src/tc/tokens';
 import { makePacket } from '../support/packets';
 
-function setup(kind: string, argv: string[], env = createQdiscEnv(new Arena(256), { random: seededRandom(1) })) {
+function setup(kind: string, argv: string[], env = createQdiscEnv(new Arena(256), seededRandom(1))) {
   const k = findKind(kind)!;
   const warnings: string[] = [];
   const ctx: ParseContext = { env, warn: (m) => warnings.push(m) };
@@ -35,7 +35,7 @@ describe('tbf kind against the real kernel (test/fixtures/kernel/qdisc)', () => 
     it(file, () => {
       const text = readFileSync(join(dir, file), 'utf8').split('\n');
       const argv = text[0].replace(/^\$ tc qdisc add dev v0 root tbf /, '').split(' ');
-      const { show } = setup('tbf', argv, createQdiscEnv(new Arena(4), { mtu: 1514 }));
+      const { show } = setup('tbf', argv, createQdiscEnv(new Arena(4), seededRandom(1), { mtu: 1514 }));
       const strip = (line: string) => line.replace(/^qdisc tbf [0-9a-f]+: root refcnt \d+ /, '').trimEnd();
       const plain = strip(text[text.indexOf('$ tc qdisc show dev v0') + 1]);
       const detailed = strip(text[text.indexOf('$ tc -d qdisc show dev v0') + 1]);

@@ -10,6 +10,7 @@ import type { ParseContext } from '../../src/tc/kinds';
 import { htbKind } from '../../src/tc/kinds/htb';
 import { Args, tokensFromArgv } from '../../src/tc/tokens';
 import { formatHandle, handleOf } from '../../src/tc/values';
+import { seededRandom } from '../../src/qdisc/env';
 
 const FIXTURES = join(__dirname, '../fixtures/kernel/htb');
 const fixture = (name: string): string => readFileSync(join(FIXTURES, name), 'utf8');
@@ -30,7 +31,7 @@ interface Replay {
 function replay(cmds: string, envOver: Partial<QdiscEnv> = {}): Replay {
   const arena = new Arena(64);
   const warnings: string[] = [];
-  const env = createQdiscEnv(arena, { warn: (m) => warnings.push(m), txQueueLen: 1000, ...envOver });
+  const env = createQdiscEnv(arena, seededRandom(1), { warn: (m) => warnings.push(m), txQueueLen: 1000, ...envOver });
   const ctx: ParseContext = { env, warn: (m) => warnings.push(m) };
   const errors: string[] = [];
   let q: Htb | undefined;
@@ -149,7 +150,7 @@ describe('htb kind: tunqos defaults', () => {
   });
 
   it('parses the qdisc options and refuses unknown ones', () => {
-    const ctx: ParseContext = { env: createQdiscEnv(new Arena(4)), warn: () => {} };
+    const ctx: ParseContext = { env: createQdiscEnv(new Arena(4), seededRandom(1)), warn: () => {} };
     const p = (s: string) => htbKind.parseQdisc(new Args(tokensFromArgv(s.split(' '))), ctx);
     expect(p('default 30 r2q 5 direct_qlen 77')).toEqual({ defcls: 0x30, r2q: 5, directQlen: 77 });
     expect(p('def 1a')).toEqual({ defcls: 0x1a });

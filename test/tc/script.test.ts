@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/tc/system';
 import { recordScript } from '../../src/tc/script';
 import { TcError } from '../../src/tc/tokens';
+import { seededRandom } from '../../src/qdisc/env';
 
 const dir = mkdtempSync(join(tmpdir(), 'tq-h5-script-'));
 const script = (name: string, text: string): string => {
@@ -34,7 +35,7 @@ describe('tc scripts (bash with tc recorded)', () => {
     expect(rec.calls[1].tokens.map((t) => t.text).join(' ')).toBe('class add dev tq0 parent 1: classid 1:1 htb rate 198kbit');
     expect(rec.calls[7].tokens.at(-1)!.text).toBe('1:30');
     expect(rec.calls[7].anchor.line).toBe(8);
-    const { devices } = loadConfig({ script: f });
+    const { devices } = loadConfig({ script: f }, { random: seededRandom(1) });
     const out = devices.get('tq0')!;
     expect(out.findClass(0x10030)).toBeDefined();
     expect(out.filters.parents()).toEqual([0x10000]);
@@ -48,7 +49,7 @@ describe('tc scripts (bash with tc recorded)', () => {
     const rec = recordScript(f);
     expect(rec.warnings.some((w) => /b\.sh:2: warning: not run .*: ip link set dev tq0 qlen 30/.test(w))).toBe(true);
     try {
-      loadConfig({ script: f });
+      loadConfig({ script: f }, { random: seededRandom(1) });
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(TcError);
@@ -56,14 +57,14 @@ describe('tc scripts (bash with tc recorded)', () => {
       expect((e as TcError).message).toMatch(/b\.sh \(tc call #3\):5:53: invalid rate "10mbitt"/);
     }
     const ok = script('c.sh', 'tc qdisc del dev tq0 root\ntc qdisc add dev tq0 root handle 1: pfifo\n');
-    const r = loadConfig({ script: ok });
+    const r = loadConfig({ script: ok }, { random: seededRandom(1) });
     expect(r.warnings.some((w) => /ignored \(as a shell script would\)/.test(w))).toBe(true);
     expect(r.devices.get('tq0')!.egress.root.kind).toBe('pfifo');
   });
 
   it("a script's exit status and stderr become warnings; show calls are dropped", () => {
     const f = script('d.sh', 'tc qdisc add dev tq0 root pfifo\ntc -s qdisc ls dev tq0\necho oops >&2\nexit 3\n');
-    const r = loadConfig({ script: f });
+    const r = loadConfig({ script: f }, { random: seededRandom(1) });
     expect(r.warnings.join('\n')).toMatch(/script stderr: oops[\s\S]*exited with status 3/);
     expect(r.devices.get('tq0')!.egress.root.kind).toBe('pfifo');
   });

@@ -11,6 +11,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TcSystem } from '../../src/tc/system';
+import { seededRandom } from '../../src/qdisc/env';
 
 const dir = join(__dirname, '../fixtures/kernel/show');
 const SHOWS: Record<string, string[]> = {
@@ -32,7 +33,7 @@ const cases = readdirSync(dir)
 
 describe('show matches the kernel', () => {
   for (const name of cases) {
-    const sys = new TcSystem({ env: () => ({ timerSlack: 0 }) });
+    const sys = new TcSystem({ random: seededRandom(1), env: () => ({ timerSlack: 0 }) });
     sys.applyText(readFileSync(join(dir, `${name}.cmds`), 'utf8'), `${name}.cmds`);
     for (const [suffix, argv] of Object.entries(SHOWS)) {
       it(`${name}: tc ${argv.join(' ')}`, () => {
@@ -46,7 +47,7 @@ describe('show matches the kernel', () => {
   }
 
   it('the default root of a TUN is pfifo_fast 0: with refcnt 2', () => {
-    const sys = new TcSystem();
+    const sys = new TcSystem({ random: seededRandom(1) });
     sys.addDevice('tq0');
     expect(sys.execute(['qdisc', 'show', 'dev', 'tq0']).stdout).toBe('qdisc pfifo_fast 0: root refcnt 2 bands 3 priomap 1 2 2 2 1 2 0 0 1 1 1 1 1 1 1 1\n');
   });
@@ -55,7 +56,7 @@ describe('show matches the kernel', () => {
 describe('rate estimates in tc -s (a running gateway samples an estimator every second)', () => {
   it('prints `rate ... pps` on the backlog line once the estimator has samples, as tc does with an estimator', async () => {
     const { TcSystem } = await import('../../src/tc/system');
-    const s = new TcSystem();
+    const s = new TcSystem({ random: seededRandom(1) });
     s.applyText('qdisc add dev tq0 root handle 1: htb default 10\nclass add dev tq0 parent 1: classid 1:10 htb rate 10mbit\n', 'r.tc');
     expect(s.execute(['-s', 'class', 'show', 'dev', 'tq0']).stdout).toContain('\n backlog 0b 0p requeues 0');
     const root = s.devices.get('tq0')!.egress.root;
