@@ -12,11 +12,10 @@
  * Exit status 1 with `FILE:LINE:COL: message` when the configuration is wrong, 0 otherwise.
  */
 import type { Command } from 'commander';
-import { type Qdisc, type QdiscClass, isClassful } from '../qdisc/qdisc';
+import { type Qdisc, type QdiscClass, isClassful, formatHandle } from '../qdisc/qdisc';
 import { type LoadedConfig, loadConfig } from '../tc/system';
 import type { DeviceModel } from '../tc/device';
 import { IngressQdisc } from '../qdisc/ingress';
-import { formatHandle } from '../tc/values';
 
 export interface CheckIo {
   out(text: string): void;

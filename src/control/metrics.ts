@@ -24,9 +24,8 @@
  */
 import { type Server, createServer } from 'node:http';
 import { type Metric, Registry } from 'prom-client';
-import type { Qdisc } from '../qdisc/qdisc';
+import { type Qdisc, formatHandle } from '../qdisc/qdisc';
 import { DROP_REASON_NAMES, type QdiscStats } from '../qdisc/stats';
-import { formatHandle } from '../tc/values';
 import type { SojournHistogram } from './sojourn';
 import { type LinkTree, type TreeProvider, forEachQueue, parentLabel, walkTree } from './tree';
 

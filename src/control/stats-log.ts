@@ -11,9 +11,8 @@
  *
  * Runs at timer/signal time only, never per packet.
  */
-import type { Qdisc } from '../qdisc/qdisc';
+import { type Qdisc, formatHandle } from '../qdisc/qdisc';
 import { DROP_REASON_NAMES, type QdiscStats } from '../qdisc/stats';
-import { formatHandle } from '../tc/values';
 import type { Nanos } from '../time/clock';
 import { type Direction, type TreeProvider, parentLabel, walkTree } from './tree';
 

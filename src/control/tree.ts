@@ -6,11 +6,10 @@
  * Everything here runs at scrape/snapshot time (about once a second at most), never per packet, so it
  * may allocate freely.
  */
-import { type ClassfulQdisc, type Qdisc, type QdiscClass, TC_H_INGRESS, TC_H_ROOT, isClassful } from '../qdisc/qdisc';
-import { formatHandle } from '../tc/values';
+import { type ClassfulQdisc, type Direction, type Qdisc, type QdiscClass, TC_H_INGRESS, TC_H_ROOT, isClassful, formatHandle } from '../qdisc/qdisc';
 import type { SojournTable } from './sojourn';
 
-export type Direction = 'egress' | 'ingress';
+export type { Direction };
 
 /** One shaped direction of one device, as the forwarder owns it. */
 export interface LinkTree {

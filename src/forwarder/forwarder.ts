@@ -41,15 +41,10 @@ import type { Link } from '../link/link';
 import type { Arena } from '../packet/arena';
 import { PREP_OK, PREP_REASON_NAMES, preparePacket } from '../packet/prepare';
 import { Fifo } from '../qdisc/fifo';
-import type { Qdisc, QdiscEnv } from '../qdisc/qdisc';
+import type { QdiscEnv, QdiscTree } from '../qdisc/qdisc';
 import { DROP_REASON_NAMES } from '../qdisc/stats';
 import type { Clock, Nanos } from '../time/clock';
 import type { WakeupTimer } from '../time/timer';
-
-/** What the tc layer swaps live: the forwarder always reads `root` afresh. */
-export interface QdiscTree {
-  root: Qdisc;
-}
 
 export interface ForwarderOptions {
   rx: Link;

@@ -55,6 +55,7 @@ import {
   type QdiscOwner,
   TC_H_ROOT,
   XMIT_DROP,
+  formatHandle,
   XMIT_SUCCESS,
   reduceBacklog,
   tcMajor,
@@ -231,9 +232,9 @@ export class Htb implements ClassfulQdisc, QdiscOwner {
    */
   addClass(classid: number, parentid: number, opts: HtbClassOptions, now: Nanos = this.lastNow): HtbClass {
     if ((classid & 0xffff) === 0 || tcMajor(classid) !== tcMajor(this.handle)) {
-      throw new Error(`invalid classid ${fmt(classid)} for qdisc ${fmt(this.handle)}`);
+      throw new Error(`invalid classid ${formatHandle(classid)} for qdisc ${formatHandle(this.handle)}`);
     }
-    if (this.getClass(classid)) throw new Error(`class ${fmt(classid)} already exists`);
+    if (this.getClass(classid)) throw new Error(`class ${formatHandle(classid)} already exists`);
     const topLevel = parentid === TC_H_ROOT || parentid === this.handle;
     const parent = topLevel ? null : (this.getClass(parentid) ?? null);
     // Linux makes a class whose parent does not exist a top-level class; the tc kind warns about it.
@@ -281,7 +282,7 @@ export class Htb implements ClassfulQdisc, QdiscOwner {
   /** `tc class change`: new parameters, tokens and queued packets kept (htb_change_class) */
   changeClass(classid: number, opts: HtbClassOptions): HtbClass {
     const cl = this.getClass(classid);
-    if (!cl) throw new Error(`class ${fmt(classid)} does not exist`);
+    if (!cl) throw new Error(`class ${formatHandle(classid)} does not exist`);
     validateRates(opts);
     this.configure(cl, opts);
     return cl;
@@ -290,7 +291,7 @@ export class Htb implements ClassfulQdisc, QdiscOwner {
   /** `tc class del`: refused while the class has children; its leaf's packets are purged and counted */
   deleteClass(classid: number): void {
     const cl = this.getClass(classid);
-    if (!cl) throw new Error(`class ${fmt(classid)} does not exist`);
+    if (!cl) throw new Error(`class ${formatHandle(classid)} does not exist`);
     if (cl.children > 0) throw new Error('HTB class in use');
     const parent = cl.parent;
     const lastChild = cl.level === 0 && parent !== null && parent.children === 1;
@@ -319,8 +320,8 @@ export class Htb implements ClassfulQdisc, QdiscOwner {
   /** replaces the leaf qdisc of a leaf class (null: a default pfifo); the old one is purged here */
   graft(classid: number, child: Qdisc | null): Qdisc | null {
     const cl = this.getClass(classid);
-    if (!cl) throw new Error(`class ${fmt(classid)} does not exist`);
-    if (cl.level !== 0) throw new Error(`class ${fmt(classid)} is not a leaf`);
+    if (!cl) throw new Error(`class ${formatHandle(classid)} does not exist`);
+    if (cl.level !== 0) throw new Error(`class ${formatHandle(classid)} is not a leaf`);
     const old = cl.leaf;
     if (old) old.reset(); // reported to childReduced while still ours
     this.deactivate(cl);
@@ -373,7 +374,7 @@ export class Htb implements ClassfulQdisc, QdiscOwner {
       cl.quantum = given ? (o.quantum as number) : quantum;
       cl.userQuantum = given;
       cl.prio = Math.min(o.prio ?? 0, TC_HTB_NUMPRIO - 1);
-      if (warn) this.env.warn(`quantum of class ${fmt(cl.classid)} is ${warn}. Consider r2q change.`);
+      if (warn) this.env.warn(`quantum of class ${formatHandle(cl.classid)} is ${warn}. Consider r2q change.`);
     }
   }
 
@@ -874,9 +875,3 @@ function classHash(id: number, mask: number): number {
 function validateRates(o: HtbClassOptions): void {
   if (!(o.rate > 0) || (o.ceil !== undefined && !(o.ceil > 0))) throw new Error('htb: rate and ceil must be positive');
 }
-
-function fmt(h: number): string {
-  const minor = h & 0xffff;
-  return `${(h >>> 16).toString(16)}:${minor === 0 ? '' : minor.toString(16)}`;
-}
-

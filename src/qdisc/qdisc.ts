@@ -39,6 +39,13 @@ export const tcMajor = (h: number): number => (h >>> 16) & 0xffff;
 export const tcMinor = (h: number): number => h & 0xffff;
 export const tcHandle = (major: number, minor: number): number => (((major & 0xffff) << 16) | (minor & 0xffff)) >>> 0;
 
+/** tc's print of a handle (print_tc_classid): `1:`, `1:10`, `ffff:`. The one formatter every layer uses. */
+export function formatHandle(h: number): string {
+  const major = (h >>> 16) & 0xffff;
+  const minor = h & 0xffff;
+  return minor === 0 ? `${major.toString(16)}:` : `${major.toString(16)}:${minor.toString(16)}`;
+}
+
 /** What a qdisc may use from its surroundings. Everything random or device-dependent comes from here. */
 export interface QdiscEnv {
   readonly arena: Arena;
@@ -82,6 +89,18 @@ export interface Qdisc {
   /** drops and frees everything queued (counted as DropReason.Purge) and reports it to the owner */
   reset(): void;
 }
+
+/**
+ * One side of a device (its egress or its ingress direction) as a tree of qdiscs: the mutable holder
+ * of a root. The tc layer replaces `root` live (`tc qdisc replace`), the forwarder reads it afresh on
+ * every batch, the control plane walks it; the holder itself never changes identity.
+ */
+export interface QdiscTree {
+  root: Qdisc;
+}
+
+/** Which side of a device a tree shapes. */
+export type Direction = 'egress' | 'ingress';
 
 /** A class inside a classful qdisc (HTB class, PRIO band). */
 export interface QdiscClass {

@@ -13,7 +13,8 @@
  * flow hashing and the shapers' throttled paths all run. Time is simulated (ManualClock), so a warm-up
  * of a shaped tree takes the same few tens of milliseconds as one of a FIFO.
  */
-import { Forwarder, type QdiscTree } from '../forwarder/forwarder';
+import { Forwarder } from '../forwarder/forwarder';
+import type { QdiscTree } from '../qdisc/qdisc';
 import { MemoryLink } from '../link/memory';
 import type { Arena } from '../packet/arena';
 import { ManualClock } from '../time/clock';

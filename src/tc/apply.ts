@@ -24,7 +24,7 @@
  *    classid/flowid still names (Linux: "HTB class in use").
  */
 import type { Qdisc, QdiscClass } from '../qdisc/qdisc';
-import { TC_H_INGRESS, TC_H_ROOT, isClassful } from '../qdisc/qdisc';
+import { TC_H_INGRESS, TC_H_ROOT, isClassful, formatHandle } from '../qdisc/qdisc';
 import type { ClassCommand, FilterCommandWords, QdiscCommand, TcCommand } from './command';
 import type { DeviceModel } from './device';
 import { type FilterSet, parseFilterCommand } from './filter';
@@ -32,7 +32,6 @@ import { type ParseContext, type QdiscKind, findKind, kindNames } from './kinds'
 import { INGRESS_HANDLE, IngressQdisc } from '../qdisc/ingress';
 import { ingressKind } from './kinds/ingress';
 import { Args, TcError, type Token, locate, tokensFromArgv } from './tokens';
-import { formatHandle } from './values';
 
 /** What applyCommands works on: the devices, and how to name new ones and new qdiscs. */
 export interface ApplyTarget {

@@ -17,22 +17,12 @@
  * device's 16-bucket qdisc hash (hash_32(handle, 4), newest first within a bucket); see show.ts.
  */
 import type { Arena } from '../packet/arena';
-import { type ClassfulQdisc, type Qdisc, type QdiscClass, type QdiscEnv, TC_H_INGRESS, TC_H_ROOT, isClassful } from '../qdisc/qdisc';
+import { type ClassfulQdisc, type Qdisc, type QdiscClass, type QdiscEnv, type QdiscTree, TC_H_INGRESS, TC_H_ROOT, isClassful } from '../qdisc/qdisc';
 import { FilterSet } from './filter';
 import { type QdiscKind, findKind } from './kinds';
 import { IngressQdisc } from '../qdisc/ingress';
 import { Args } from './tokens';
 
-export class DeviceSide {
-  /** the root of this side's tree: read it on every batch (it changes when the config does) */
-  root: Qdisc;
-  constructor(
-    readonly name: 'egress' | 'ingress',
-    root: Qdisc,
-  ) {
-    this.root = root;
-  }
-}
 
 export interface QdiscEntry {
   readonly q: Qdisc;
@@ -47,8 +37,8 @@ export function qdiscHashBucket(handle: number): number {
 }
 
 export class DeviceModel {
-  readonly egress: DeviceSide;
-  readonly ingress: DeviceSide;
+  readonly egress: QdiscTree;
+  readonly ingress: QdiscTree;
   filters: FilterSet;
   /** the kind that created each qdisc (CBQ's qdisc may run on the HTB engine, so q.kind is not enough) */
   private readonly kinds = new WeakMap<Qdisc, QdiscKind>();
@@ -60,8 +50,8 @@ export class DeviceModel {
     readonly name: string,
     readonly env: QdiscEnv,
   ) {
-    this.egress = new DeviceSide('egress', this.defaultRoot());
-    this.ingress = new DeviceSide('ingress', this.defaultIngress());
+    this.egress = { root: this.defaultRoot() };
+    this.ingress = { root: this.defaultIngress() };
     this.filters = new FilterSet(env.arena);
   }
 

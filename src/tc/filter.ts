@@ -39,11 +39,11 @@ import {
   u32Node,
   type U32Sel,
 } from '../classify/u32';
-import { TC_H_ROOT, tcHandle, tcMajor, tcMinor } from '../qdisc/qdisc';
+import { TC_H_ROOT, tcHandle, tcMajor, tcMinor, formatHandle } from '../qdisc/qdisc';
 import { formatRate, formatSize } from '../time/units';
 import type { ParseContext } from './kinds';
 import { TcError, type Args, type Token } from './tokens';
-import { formatHandle, handleOf, rateOf, sizeOf } from './values';
+import { handleOf, rateOf, sizeOf } from './values';
 import { cInt, emptySel, parseHashkey, parseOffset, parseSelector, sampleBucket, TC_U32_TERMINAL, u32HandleOf } from './filter-u32';
 
 export type FilterVerb = 'add' | 'replace' | 'change' | 'del' | 'show';

@@ -16,7 +16,7 @@
  * (iproute2 6.1 prints no JSON for classes; tunqos prints the same fields as for qdiscs).
  * Recorded kernel output: test/fixtures/kernel/show/.
  */
-import { type ClassfulQdisc, type Qdisc, type QdiscClass, TC_H_INGRESS, TC_H_ROOT, isClassful } from '../qdisc/qdisc';
+import { type ClassfulQdisc, type Qdisc, type QdiscClass, TC_H_INGRESS, TC_H_ROOT, formatHandle, isClassful } from '../qdisc/qdisc';
 import type { QdiscStats } from '../qdisc/stats';
 import { formatRate, formatSize } from '../time/units';
 import type { ShowFlags } from './command';
@@ -57,15 +57,10 @@ function statsJson(s: QdiscStats): Record<string, number> {
 
 function parentText(e: QdiscEntry): string {
   if (e.parent === TC_H_ROOT) return 'root refcnt 2 ';
-  return `parent ${fmt(e.parent)} `;
+  return `parent ${formatHandle(e.parent)} `;
 }
 
 /** tc's print of a handle (`1:`, `1:10`, `ffff:fff1`) */
-function fmt(h: number): string {
-  const major = (h >>> 16) & 0xffff;
-  const minor = h & 0xffff;
-  return minor === 0 ? `${major.toString(16)}:` : `${major.toString(16)}:${minor.toString(16)}`;
-}
 
 export interface QdiscSelector {
   /** TC_H_ROOT, TC_H_INGRESS, a classid (parent), or undefined */
@@ -83,11 +78,11 @@ export function showQdiscs(model: DeviceModel, flags: ShowFlags, sel: QdiscSelec
     return `${JSON.stringify(
       entries.map((e) => {
         const kind = model.kindOf(e.q);
-        const o: Record<string, unknown> = { kind: kind.kind, handle: fmt(e.q.handle) };
+        const o: Record<string, unknown> = { kind: kind.kind, handle: formatHandle(e.q.handle) };
         if (e.parent === TC_H_ROOT) {
           o.root = true;
           o.refcnt = 2;
-        } else o.parent = fmt(e.parent);
+        } else o.parent = formatHandle(e.parent);
         o.options = kind.qdiscJson ? kind.qdiscJson(e.q) : {};
         if (flags.stats) Object.assign(o, statsJson(e.q.stats));
         return o;
@@ -97,7 +92,7 @@ export function showQdiscs(model: DeviceModel, flags: ShowFlags, sel: QdiscSelec
   const lines: string[] = [];
   for (const e of entries) {
     const kind = model.kindOf(e.q);
-    lines.push(`qdisc ${kind.kind} ${fmt(e.q.handle)} ${parentText(e)}${kind.formatQdisc(e.q, flags.details)}`);
+    lines.push(`qdisc ${kind.kind} ${formatHandle(e.q.handle)} ${parentText(e)}${kind.formatQdisc(e.q, flags.details)}`);
     if (flags.stats) {
       lines.push(...statsLines(e.q.stats));
       if (kind.formatQdiscXstats) lines.push(...kind.formatQdiscXstats(e.q));
@@ -126,7 +121,7 @@ function classParentText(model: DeviceModel, q: Qdisc, cls: QdiscClass): string 
   const k = model.kindOf(q).kind;
   // HTB and CBQ report top-level classes as root; other kinds report their qdisc as the parent
   if (cls.parentid === q.handle && (k === 'htb' || k === 'cbq')) return 'root ';
-  return `parent ${fmt(cls.parentid)} `;
+  return `parent ${formatHandle(cls.parentid)} `;
 }
 
 export interface ClassSelector {
@@ -146,11 +141,11 @@ export function showClasses(model: DeviceModel, flags: ShowFlags, sel: ClassSele
     return `${JSON.stringify(
       entries.map(({ q, cls }) => {
         const kind = model.kindOf(q);
-        const o: Record<string, unknown> = { class: kind.kind, handle: fmt(cls.classid) };
+        const o: Record<string, unknown> = { class: kind.kind, handle: formatHandle(cls.classid) };
         const pt = classParentText(model, q, cls);
         if (pt === 'root ') o.root = true;
-        else o.parent = fmt(cls.parentid);
-        if (cls.leaf && cls.leaf.handle !== 0) o.leaf = fmt(cls.leaf.handle);
+        else o.parent = formatHandle(cls.parentid);
+        if (cls.leaf && cls.leaf.handle !== 0) o.leaf = formatHandle(cls.leaf.handle);
         o.options = kind.formatClass ? kind.formatClass(q, cls, flags.details).trim() : '';
         if (flags.stats) Object.assign(o, statsJson(cls.stats));
         return o;
@@ -160,9 +155,9 @@ export function showClasses(model: DeviceModel, flags: ShowFlags, sel: ClassSele
   const lines: string[] = [];
   for (const { q, cls } of entries) {
     const kind = model.kindOf(q);
-    const leaf = cls.leaf && cls.leaf.handle !== 0 ? `leaf ${fmt(cls.leaf.handle)} ` : '';
+    const leaf = cls.leaf && cls.leaf.handle !== 0 ? `leaf ${formatHandle(cls.leaf.handle)} ` : '';
     const middle = kind.formatClass ? kind.formatClass(q, cls, flags.details) : '';
-    lines.push(`class ${kind.kind} ${fmt(cls.classid)} ${classParentText(model, q, cls)}${leaf}${middle}`);
+    lines.push(`class ${kind.kind} ${formatHandle(cls.classid)} ${classParentText(model, q, cls)}${leaf}${middle}`);
     if (flags.stats) {
       // tbf dumps no class statistics in Linux: tc prints only the blank separator
       if (kind.kind !== 'tbf') lines.push(...statsLines(cls.stats));

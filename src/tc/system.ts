@@ -33,7 +33,6 @@ import { showClasses, showQdiscs } from './show';
 import { Args, TcError, type Token, tokensFromArgv } from './tokens';
 
 export { DeviceModel } from './device';
-export type { DeviceSide } from './device';
 
 /**
  * What one tc command produced, in both shapes the control plane uses: `{ok, output, error}`

@@ -17,10 +17,9 @@
 import { CLS_NOMATCH, CLS_SHOT, type Classifier } from '../classify/classifier';
 import type { Arena } from '../packet/arena';
 import { preparePacket, PREP_OK, PREP_REASON_NAMES } from '../packet/prepare';
-import { type Qdisc, type QdiscClass, XMIT_DROP, isClassful } from '../qdisc/qdisc';
-import type { DeviceModel, DeviceSide } from './device';
+import { type Qdisc, type QdiscClass, XMIT_DROP, isClassful, formatHandle, type QdiscTree } from '../qdisc/qdisc';
+import type { DeviceModel } from './device';
 import { IngressQdisc } from '../qdisc/ingress';
-import { formatHandle } from './values';
 
 export interface PacketTrace {
   summary: string;
@@ -108,7 +107,7 @@ function leaves(q: Qdisc, depth: number, out: Leaf[]): void {
 }
 
 /** Traces one packet (`bytes` from the IP header on) through `side` of `model`. */
-export function tracePacket(model: DeviceModel, side: DeviceSide, bytes: Uint8Array, now: number): PacketTrace {
+export function tracePacket(model: DeviceModel, side: QdiscTree, bytes: Uint8Array, now: number): PacketTrace {
   const arena: Arena = model.arena;
   const summary = summarize(bytes);
   const pkt = arena.allocFrom(bytes);

@@ -65,9 +65,3 @@ export function handleOf(t: Token, what = 'handle'): number {
   return tcHandle(major, minor);
 }
 
-/** tc's print of a handle: `1:`, `1:10`, `ffff:` */
-export function formatHandle(h: number): string {
-  const major = (h >>> 16) & 0xffff;
-  const minor = h & 0xffff;
-  return minor === 0 ? `${major.toString(16)}:` : `${major.toString(16)}:${minor.toString(16)}`;
-}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Forwarder, type QdiscTree, defaultTree } from '../../src/forwarder/forwarder';
+import { Forwarder, defaultTree } from '../../src/forwarder/forwarder';
+import type { QdiscTree } from '../../src/qdisc/qdisc';
 import { MemoryLink } from '../../src/link/memory';
 import { Arena } from '../../src/packet/arena';
 import { PREP_BAD_HEADER, PREP_BAD_VERSION, PREP_TRUNCATED } from '../../src/packet/prepare';

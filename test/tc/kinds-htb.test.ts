@@ -5,11 +5,11 @@ import { Arena } from '../../src/packet/arena';
 import { createQdiscEnv } from '../../src/qdisc/env';
 import { Fifo } from '../../src/qdisc/fifo';
 import type { Htb, HtbClass } from '../../src/qdisc/htb';
-import { type QdiscEnv, TC_H_ROOT } from '../../src/qdisc/qdisc';
+import { type QdiscEnv, TC_H_ROOT, formatHandle } from '../../src/qdisc/qdisc';
 import type { ParseContext } from '../../src/tc/kinds';
 import { htbKind } from '../../src/tc/kinds/htb';
 import { Args, tokensFromArgv } from '../../src/tc/tokens';
-import { formatHandle, handleOf } from '../../src/tc/values';
+import { handleOf } from '../../src/tc/values';
 import { seededRandom } from '../../src/qdisc/env';
 
 const FIXTURES = join(__dirname, '../fixtures/kernel/htb');

@@ -29,11 +29,11 @@ import {
   burstToBuffer,
   defaultBurst,
 } from '../../qdisc/htb';
-import type { ClassfulQdisc, Qdisc, QdiscClass } from '../../qdisc/qdisc';
+import { type ClassfulQdisc, type Qdisc, type QdiscClass, formatHandle } from '../../qdisc/qdisc';
 import { formatRate, formatSize } from '../../time/units';
 import { type ParseContext, type QdiscKind, registerKind } from '../kinds';
 import { type Args, TcError, type Token } from '../tokens';
-import { formatHandle, hexOf, intOf, rateOf, sizeOf } from '../values';
+import { hexOf, intOf, rateOf, sizeOf } from '../values';
 
 /** What a parsed `tc class ... htb` carries: the class options plus which bursts were given. */
 export interface HtbClassSpec extends HtbClassOptions {
