@@ -8,7 +8,7 @@
  *   tunqos tun  `tunqos run --dev tqup --egress tun` in place of the C loop
  *   tunqos raw  `tunqos run --dev tqup --egress raw:gs`: read from the TUN, send by a raw socket
  *   tunqos tun, keep-warm off   the first again with `--keep-warm off`: what the default keep-warm
- *               ticks (src/forwarder/forwarder.ts) buy for a lone packet, and what they cost
+ *               ticks (src/forwarder/wakeup.ts) buy for a lone packet, and what they cost
  *
  * All stay ready at once (the C loop on tqup, the tunqos processes on spare TUNs tqu1..tqu3) and the
  * client→server route is moved from one to the next, round after round, so every path sees the same

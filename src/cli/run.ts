@@ -19,7 +19,7 @@
  * opened), and live `tunqos tc ...` commands over the control socket change the running trees (each
  * forwarder is kicked after a change so a new tree releases what it may at once).
  *
- * Keep-warm (`--keep-warm`, default 1ms; src/forwarder/forwarder.ts explains it): while a link has seen packets
+ * Keep-warm (`--keep-warm`, default 1ms; src/forwarder/wakeup.ts explains it): while a link has seen packets
  * in the last second, its forwarder wakes at least that often, so a lone packet finds the path warm.
  *
  * On a signal: stop every forwarder, close the devices and print ONE summary line on stdout
@@ -32,6 +32,7 @@
 import { execFileSync } from 'node:child_process';
 import type { Command } from 'commander';
 import { defaultControlPath, startControlServer, type ControlServer } from '../control/socket';
+import { dropsByReason } from '../control/drops';
 import { startMetricsServer, type MetricsServer } from '../control/metrics';
 import { SojournTable } from '../control/sojourn';
 import { installSnapshotSignal, sampleRates } from '../control/stats-log';
@@ -66,16 +67,11 @@ export interface RunOptions {
   txQueueLen?: number;
   /** JIT warm-up at start (default true; off only to measure what it buys) */
   warmup?: boolean;
-  /** keep-warm interval in ns (src/forwarder/forwarder.ts); 0 turns it off; default DEFAULT_KEEP_WARM_NS */
+  /** keep-warm interval in ns (src/forwarder/wakeup.ts); 0 turns it off; default DEFAULT_KEEP_WARM_NS */
   keepWarm?: number;
 }
 
-/**
- * Default keep-warm interval of `run`: 1 ms. On the 2-core VM this was measured on (bench/e2e.ts), ticks
- * every 1 ms bring a lone ping within a few µs of the C loop's (+60..+85 µs without; every 5 ms gets
- * about half-way), for ~3% of one core while traffic is sparse (a tick costs ~30 µs there, mostly
- * kernel and VM work) and nothing once the links have been quiet for 1 s.
- */
+/** Default keep-warm interval of `run`: 1 ms (why this value: bench/NOTES.md, "Keep-warm"). */
 export const DEFAULT_KEEP_WARM_NS = 1e6;
 
 /** `--keep-warm` values: a tc time (`1ms`, `500us`; bare numbers are µs as in tc) or `off`/`0`. */
@@ -167,7 +163,7 @@ export class Gateway {
   summary(): string {
     const parts = this.devices.map((d) => {
       const c = d.forwarder.counters;
-      const drops = d.forwarder.dropsByReason();
+      const drops = dropsByReason(d.forwarder);
       const total = Object.values(drops).reduce((a, b) => a + b, 0);
       const reasons = Object.entries(drops)
         .map(([k, v]) => `${k}=${v}`)
@@ -284,7 +280,7 @@ export async function runGateway(opts: RunOptions, hooks: GatewayHooks = {}, log
         opened.push(tx);
       }
       const sojourn = new SojournTable();
-      const forwarder = new Forwarder({ rx: link, tx, arena, clock, timer: new TimerfdTimer(), tree, sojourn, keepWarm });
+      const forwarder = new Forwarder({ rx: link, tx, clock, timer: new TimerfdTimer(), tree, sojourn, keepWarm });
       g.devices.push({ name: link.name, dev, direction, tree, link, egress: tx, forwarder, sojourn });
     };
     for (const d of devNames) addForwarder(d, d, 'egress');

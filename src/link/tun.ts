@@ -32,7 +32,7 @@ export class TunLink implements Link {
   readonly name: string;
   readonly mtu: number;
   readonly arena: Arena;
-  readonly counters: LinkCounters & { rxOversize: number };
+  readonly counters: LinkCounters;
   readonly fd: number;
   /** errno of the last read/write error (0: none) */
   lastError = 0;
@@ -61,7 +61,7 @@ export class TunLink implements Link {
     this.name = name;
     this.mtu = mtu;
     this.arena = arena;
-    this.counters = newLinkCounters() as LinkCounters & { rxOversize: number };
+    this.counters = newLinkCounters();
     this.onError = opts.onError ?? null;
   }
 
