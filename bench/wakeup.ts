@@ -22,7 +22,8 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { processCpuNanos } from '../src/testbed/cpu-time';
-import { iperfTcp, median, ping, startIperfServer } from '../src/testbed/iperf';
+import { iperfTcp, ping, startIperfServer } from '../src/testbed/iperf';
+import { median } from '../src/testbed/stats';
 import { startTunloop } from '../src/testbed/reference-loop';
 import { canBuildTopology, createTopology, sweep } from '../src/testbed/topology';
 import { startTunqos } from '../src/testbed/tunqos-process';

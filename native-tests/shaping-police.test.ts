@@ -5,7 +5,7 @@
  * policer must let roughly its rate through (it is not simply dropping everything).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runUdp } from '../src/testbed/traffic';
+import { iperfUdp } from '../src/testbed/iperf';
 import { canShape, mbit, report, shaped, type Shaped } from './support/shaping';
 
 const RATE = 1e6;
@@ -28,7 +28,7 @@ describe.skipIf(!canShape)('police (tunqos)', () => {
   it('UDP at 5 Mbit/s through a 1 mbit policer: delivered ≤ rate × time + burst', async () => {
     const seconds = 4;
     const t0 = performance.now();
-    const u = await runUdp(s.topo, { seconds, udpRate: '5M', length: 1200 });
+    const u = await iperfUdp(s.topo, { seconds, udpRate: '5M', length: 1200 });
     const wall = (performance.now() - t0) / 1000;
     const delivered = u.packets - u.lost;
     const ipBytes = delivered * (1200 + 8 + 20);

@@ -7,8 +7,9 @@
  * `tc -s qdisc show` over the control socket (`marked N early N pdrop N other N`, as Linux prints).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readQdiscs } from '../src/testbed/shaper';
-import { runTcp, setTcpEcn } from '../src/testbed/traffic';
+import { readQdiscs } from '../src/testbed/shaper-process';
+import { iperfTcp } from '../src/testbed/iperf';
+import { setTcpEcn } from '../src/testbed/tcp-stack';
 import { canShape, mbit, report, shaped, type Shaped } from './support/shaping';
 
 const script = (ecn: boolean): string => `
@@ -29,7 +30,7 @@ for (const ecn of [true, false]) {
     });
 
     it(ecn ? 'an ECN-capable TCP flow is marked CE, not dropped early' : 'the same flow is dropped early, never marked', async () => {
-      const r = await runTcp(s.topo, { seconds: 4, omit: 1 });
+      const r = await iperfTcp(s.topo, { seconds: 4, omit: 1 });
       const red = (await readQdiscs(s.shaper, 'tqup')).find((q) => q.kind === 'red')!;
       report(`red ${ecn ? 'ecn' : 'no ecn'}: goodput ${mbit(r.goodputBps)} mbit, retransmits ${r.retransmits}; marked ${red.marked} early ${red.early} pdrop ${red.pdrop} drops ${red.drops} (${red.packets} pkts)`);
       expect(red.packets).toBeGreaterThan(1000);

@@ -4,8 +4,8 @@
  * the class.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jainIndex } from '../src/testbed/shaper';
-import { runTcp } from '../src/testbed/traffic';
+import { jainIndex } from '../src/testbed/stats';
+import { iperfTcp } from '../src/testbed/iperf';
 import { canShape, mbit, report, shaped, TCP_PAYLOAD_PER_PACKET, type Shaped } from './support/shaping';
 
 const SCRIPT = `
@@ -27,7 +27,7 @@ describe.skipIf(!canShape)('SFQ fairness (tunqos)', () => {
     // No -O here: with parallel streams iperf3 3.12's receiver sums over-count when seconds are
     // omitted (measured 9.91 mbit of payload through a 10 mbit class whose own counters said 9.98 mbit
     // of IP packets; 9.61 without -O). Slow start at 10 mbit is short.
-    const r = await runTcp(s.topo, { seconds: 5, streams: 4 });
+    const r = await iperfTcp(s.topo, { seconds: 5, streams: 4 });
     const j = jainIndex(r.perStreamBps);
     report(`sfq: streams ${r.perStreamBps.map(mbit).join(' ')} mbit, total ${mbit(r.goodputBps)}, Jain ${j.toFixed(4)}`);
     expect(r.perStreamBps).toHaveLength(4);

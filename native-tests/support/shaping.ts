@@ -7,9 +7,10 @@
  * a failing target shows the numbers it missed by. The machine is shared: assertions use medians.
  */
 import { expect } from 'vitest';
-import { renderScript, startShaper, TUNQOS_DEVICES, type ShaperProcess } from '../../src/testbed/shaper';
-import { mtuSizedSends, startIperfServers } from '../../src/testbed/traffic';
-import type { IperfServer } from '../../src/testbed/iperf';
+import { renderScript, TUNQOS_DEVICES } from '../../src/testbed/script';
+import { startShaper, type ShaperProcess } from '../../src/testbed/shaper-process';
+import { mtuSizedSends } from '../../src/testbed/tcp-stack';
+import { startIperfServers, type IperfServer } from '../../src/testbed/iperf';
 import { createTopology, type Topology, type TopologyOptions } from '../../src/testbed/topology';
 import { hasIperf3, hasPing, native } from './system';
 
