@@ -3,10 +3,10 @@
  * goodputs must be fair: Jain's index (Σx)²/(n·Σx²) ≥ 0.95 (1 = equal shares); together they fill
  * the class.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { jainIndex } from '../src/testbed/stats';
 import { iperfTcp } from '../src/testbed/iperf';
-import { canShape, mbit, report, shaped, TCP_PAYLOAD_PER_PACKET, type Shaped } from './support/shaping';
+import { canShape, mbit, report, shapedSuite, TCP_PAYLOAD_PER_PACKET } from './support/shaping';
 
 const SCRIPT = `
 tc qdisc add dev $DEV root handle 1: htb default 10
@@ -15,13 +15,7 @@ tc qdisc add dev $DEV parent 1:10 handle 10: sfq perturb 10
 `;
 
 describe.skipIf(!canShape)('SFQ fairness (tunqos)', () => {
-  let s: Shaped;
-  beforeAll(async () => {
-    s = await shaped(SCRIPT);
-  });
-  afterAll(async () => {
-    await s?.close();
-  });
+  const s = shapedSuite(SCRIPT);
 
   it('4 TCP flows in one SFQ leaf: Jain index ≥ 0.95', async () => {
     // No -O here: with parallel streams iperf3 3.12's receiver sums over-count when seconds are
