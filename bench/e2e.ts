@@ -8,7 +8,7 @@
  *   tunqos tun  `tunqos run --dev tqup --egress tun` in place of the C loop
  *   tunqos raw  `tunqos run --dev tqup --egress raw:gs`: read from the TUN, send by a raw socket
  *   tunqos tun, keep-warm off   the first again with `--keep-warm off`: what the default keep-warm
- *               ticks (src/forwarder/forwarder.ts) buy for a lone packet, and what they cost
+ *               ticks (src/forwarder/wakeup.ts) buy for a lone packet, and what they cost
  *
  * All stay ready at once (the C loop on tqup, the tunqos processes on spare TUNs tqu1..tqu3) and the
  * client→server route is moved from one to the next, round after round, so every path sees the same
@@ -27,7 +27,8 @@
  */
 import { processCpuNanos } from '../src/testbed/cpu-time';
 import { canBuildTopology, createTopology, sweep, type Topology } from '../src/testbed/topology';
-import { iperfTcp, iperfUdp, median, ping, startIperfServer } from '../src/testbed/iperf';
+import { iperfTcp, iperfUdp, ping, startIperfServer } from '../src/testbed/iperf';
+import { median } from '../src/testbed/stats';
 import { startTunloop } from '../src/testbed/reference-loop';
 import { startTunqos, type TunqosProcess } from '../src/testbed/tunqos-process';
 
@@ -81,7 +82,7 @@ async function measureOnce(topo: Topology, path: Path): Promise<void> {
   path.runs.pingMs.push(p.medianMs);
   path.runs.idleCpu.push((processCpuNanos(path.pid) - cpu0) / 1e6 / (performance.now() - t0));
   path.runs.tcpBps.push((await iperfTcp(topo, { seconds: TCP_SECONDS })).goodputBps);
-  const u = await iperfUdp(topo, { seconds: UDP_SECONDS, length: 64, bandwidth: '0' });
+  const u = await iperfUdp(topo, { seconds: UDP_SECONDS, length: 64, udpRate: '0' });
   path.runs.udpPps.push(u.deliveredPps);
   path.runs.udpLossPct.push(u.lossPercent);
   const busy = await ping(topo, { count: BUSY_PINGS, interval: 0.002 });

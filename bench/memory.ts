@@ -63,7 +63,7 @@ function forwarderSetup(clock: Clock) {
   const rx = new MemoryLink(arena, { record: false, capacity: ROUND });
   const tx = new MemoryLink(arena, { name: 'mem1', record: false });
   const tree = { root: new Fifo('pfifo', 0, createQdiscEnv(arena, seededRandom(1))) };
-  const fwd = new Forwarder({ rx, tx, arena, clock, timer: new ManualTimer(), tree });
+  const fwd = new Forwarder({ rx, tx, clock, timer: new ManualTimer(), tree });
   fwd.start();
   return { arena, rx, tx, fwd };
 }

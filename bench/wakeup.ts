@@ -10,8 +10,9 @@
  *
  * for the C loop (bench/tunloop.c), tunqos with its default keep-warm ticks and tunqos with
  * `--keep-warm off`, on one topology, in interleaved rounds, with the ping RTT and the forwarder's CPU
- * time beside them. It is the measurement behind the keep-warm design (src/forwarder/forwarder.ts): the kernel
- * parts are the same for all three; what differs is the user-space part after a long sleep.
+ * time beside them. It is the measurement behind the keep-warm design (src/forwarder/wakeup.ts; the
+ * figures are in bench/NOTES.md): the kernel parts are the same for all three; what differs is the
+ * user-space part after a long sleep.
  *
  * Uses tracefs (/sys/kernel/tracing) events only, filtered to the device and process under test, and
  * restores every event it touched (also on failure and SIGINT). Another user of tracefs at the same
@@ -21,7 +22,8 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { processCpuNanos } from '../src/testbed/cpu-time';
-import { iperfTcp, median, ping, startIperfServer } from '../src/testbed/iperf';
+import { iperfTcp, ping, startIperfServer } from '../src/testbed/iperf';
+import { median } from '../src/testbed/stats';
 import { startTunloop } from '../src/testbed/reference-loop';
 import { canBuildTopology, createTopology, sweep } from '../src/testbed/topology';
 import { startTunqos } from '../src/testbed/tunqos-process';

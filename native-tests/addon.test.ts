@@ -272,7 +272,7 @@ describe('Forwarder on the timerfd timer (real time, no network)', () => {
       return write(ids, n);
     };
     const root = new Paced(5e6);
-    const fwd = new Forwarder({ rx, tx, arena, clock, timer: new TimerfdTimer(), tree: { root } });
+    const fwd = new Forwarder({ rx, tx, clock, timer: new TimerfdTimer(), tree: { root } });
     fwd.start();
     for (let i = 0; i < 5; i++) rx.inject(ipv4Bytes({ sport: i }));
     rx.signal();

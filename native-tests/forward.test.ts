@@ -51,13 +51,13 @@ for (const egress of egresses) describe.skipIf(!native.ok || !hasIperf3)(`tunqos
   });
 
   it('carries iperf3 UDP at a modest rate with little loss', async () => {
-    const udp = await iperfUdp(topo, { seconds: 2, bandwidth: '10M' });
+    const udp = await iperfUdp(topo, { seconds: 2, udpRate: '10M' });
     expect(udp.packets).toBeGreaterThan(1000);
     expect(udp.lossPercent).toBeLessThan(20);
   });
 
   it('carries 64-byte UDP datagrams offered as fast as possible', async () => {
-    const udp = await iperfUdp(topo, { seconds: 2, length: 64, bandwidth: '0' });
+    const udp = await iperfUdp(topo, { seconds: 2, length: 64, udpRate: '0' });
     expect(udp.deliveredPps).toBeGreaterThan(1000);
     expect(alive(fwd.child.pid)).toBe(true);
   });

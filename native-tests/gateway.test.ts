@@ -48,7 +48,7 @@ describe.skipIf(!native.ok || !hasIperf3)('gateway topology', () => {
     expect(p.received).toBe(10);
     const srv = await startIperfServer(t);
     const tcp = await iperfTcp(t, { seconds: 1 });
-    const udp = await iperfUdp(t, { seconds: 1, length: 64, bandwidth: '20M' });
+    const udp = await iperfUdp(t, { seconds: 1, length: 64, udpRate: '20M' });
     srv.stop();
     expect(tcp.goodputBps).toBeGreaterThan(10e6);
     expect(udp.deliveredPps).toBeGreaterThan(1000);

@@ -12,11 +12,10 @@
  * shaped to ~8 mbit (bulk may borrow all of it while interactive carries only ACKs), the download
  * never exceeds the policer (rate × time + burst) and still flows.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readClasses } from '../src/testbed/shaper';
-import { runTcp } from '../src/testbed/traffic';
-import { ping } from '../src/testbed/iperf';
-import { canShape, mbit, report, shaped, TCP_PAYLOAD_PER_PACKET, type Shaped } from './support/shaping';
+import { describe, expect, it } from 'vitest';
+import { readClasses } from '../src/testbed/shaper-process';
+import { iperfTcp, ping } from '../src/testbed/iperf';
+import { canShape, mbit, report, shapedSuite, TCP_PAYLOAD_PER_PACKET } from './support/shaping';
 
 const SCRIPT = `
 tc qdisc add dev $DEV root handle 1: htb default 20
@@ -31,19 +30,13 @@ tc filter add dev $DEV parent ffff: protocol ip prio 50 u32 match ip src 0.0.0.0
 `;
 
 describe.skipIf(!canShape)('wondershaper-style gateway: shaped upload, policed download (tunqos)', () => {
-  let s: Shaped;
-  beforeAll(async () => {
-    s = await shaped(SCRIPT, { directions: 'both', ingress: true, servers: 2 });
-  });
-  afterAll(async () => {
-    await s?.close();
-  });
+  const s = shapedSuite(SCRIPT, { directions: 'both', ingress: true, servers: 2 });
 
   it('upload shaped to 8 mbit and download policed to 4 mbit at the same time', async () => {
     const seconds = 5;
     const t0 = performance.now();
-    const upload = runTcp(s.topo, { seconds, port: 5201 });
-    const download = runTcp(s.topo, { seconds, port: 5202, reverse: true });
+    const upload = iperfTcp(s.topo, { seconds, port: 5201 });
+    const download = iperfTcp(s.topo, { seconds, port: 5202, reverse: true });
     const p = ping(s.topo, { count: 20, interval: 0.1 });
     const [up, down, pg] = await Promise.all([upload, download, p]);
     const wall = (performance.now() - t0) / 1000;

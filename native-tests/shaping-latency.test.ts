@@ -4,9 +4,9 @@
  * full-size packets at 10 mbit (1.2 ms each) instead of the bulk flow's standing queue.
  * Target: median RTT under load ≤ 10 ms.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { latencyUnderLoad } from '../src/testbed/compare';
-import { canShape, mbit, report, shaped, type Shaped } from './support/shaping';
+import { canShape, mbit, report, shapedSuite } from './support/shaping';
 
 const SCRIPT = `
 tc qdisc add dev $DEV root handle 1: htb default 10
@@ -15,13 +15,7 @@ tc qdisc add dev $DEV parent 1:10 handle 10: sfq perturb 10
 `;
 
 describe.skipIf(!canShape)('latency under load (tunqos, HTB + SFQ)', () => {
-  let s: Shaped;
-  beforeAll(async () => {
-    s = await shaped(SCRIPT);
-  });
-  afterAll(async () => {
-    await s?.close();
-  });
+  const s = shapedSuite(SCRIPT);
 
   it('one bulk TCP flow at 10 mbit: ping median ≤ 10 ms', async () => {
     const l = await latencyUnderLoad(s.topo, { pings: 30, interval: 0.1 });

@@ -4,9 +4,9 @@
  * bucket: at most rate × time + burst (counted in IP bytes, as the policer counts them), and the
  * policer must let roughly its rate through (it is not simply dropping everything).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runUdp } from '../src/testbed/traffic';
-import { canShape, mbit, report, shaped, type Shaped } from './support/shaping';
+import { describe, expect, it } from 'vitest';
+import { iperfUdp } from '../src/testbed/iperf';
+import { canShape, mbit, report, shapedSuite } from './support/shaping';
 
 const RATE = 1e6;
 const BURST = 10 * 1024;
@@ -17,18 +17,12 @@ tc filter add dev $DEV parent 1: protocol ip prio 1 u32 match ip protocol 17 0xf
 `;
 
 describe.skipIf(!canShape)('police (tunqos)', () => {
-  let s: Shaped;
-  beforeAll(async () => {
-    s = await shaped(SCRIPT);
-  });
-  afterAll(async () => {
-    await s?.close();
-  });
+  const s = shapedSuite(SCRIPT);
 
   it('UDP at 5 Mbit/s through a 1 mbit policer: delivered ≤ rate × time + burst', async () => {
     const seconds = 4;
     const t0 = performance.now();
-    const u = await runUdp(s.topo, { seconds, udpRate: '5M', length: 1200 });
+    const u = await iperfUdp(s.topo, { seconds, udpRate: '5M', length: 1200 });
     const wall = (performance.now() - t0) / 1000;
     const delivered = u.packets - u.lost;
     const ipBytes = delivered * (1200 + 8 + 20);

@@ -5,10 +5,10 @@
  * Targets: EF loss < 0.5 %, jitter < 2 ms (as the receiver measures them); and the bulk flows still
  * get the rest of the link.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runTcp, runUdp } from '../src/testbed/traffic';
-import { readClasses } from '../src/testbed/shaper';
-import { canShape, mbit, report, shaped, TCP_PAYLOAD_PER_PACKET, type Shaped } from './support/shaping';
+import { describe, expect, it } from 'vitest';
+import { iperfTcp, iperfUdp } from '../src/testbed/iperf';
+import { readClasses } from '../src/testbed/shaper-process';
+import { canShape, mbit, report, shapedSuite, TCP_PAYLOAD_PER_PACKET } from './support/shaping';
 
 const SCRIPT = `
 tc qdisc add dev $DEV root handle 1: htb default 20
@@ -20,18 +20,12 @@ tc filter add dev $DEV parent 1: protocol ip prio 1 u32 match ip dsfield 0xb8 0x
 `;
 
 describe.skipIf(!canShape)('EF priority under load (tunqos)', () => {
-  let s: Shaped;
-  beforeAll(async () => {
-    s = await shaped(SCRIPT, { servers: 2 });
-  });
-  afterAll(async () => {
-    await s?.close();
-  });
+  const s = shapedSuite(SCRIPT, { servers: 2 });
 
   it('EF UDP at 2 Mbit/s beside saturating TCP: loss < 0.5 %, jitter < 2 ms', async () => {
-    const bulk = runTcp(s.topo, { seconds: 6, port: 5201, streams: 2 });
+    const bulk = iperfTcp(s.topo, { seconds: 6, port: 5201, streams: 2 });
     await new Promise((r) => setTimeout(r, 1000)); // let TCP fill the bulk class first
-    const ef = await runUdp(s.topo, { seconds: 4, port: 5202, udpRate: '2M', tos: 0xb8 });
+    const ef = await iperfUdp(s.topo, { seconds: 4, port: 5202, udpRate: '2M', tos: 0xb8 });
     const b = await bulk;
     const classes = await readClasses(s.shaper, 'tqup');
     const voice = classes.find((c) => c.handle === '1:10')!;

@@ -6,10 +6,11 @@
  * The same flow into the same RED without `ecn`: early drops, no marks. Counters are read from
  * `tc -s qdisc show` over the control socket (`marked N early N pdrop N other N`, as Linux prints).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readQdiscs } from '../src/testbed/shaper';
-import { runTcp, setTcpEcn } from '../src/testbed/traffic';
-import { canShape, mbit, report, shaped, type Shaped } from './support/shaping';
+import { describe, expect, it } from 'vitest';
+import { readQdiscs } from '../src/testbed/shaper-process';
+import { iperfTcp } from '../src/testbed/iperf';
+import { setTcpEcn } from '../src/testbed/tcp-stack';
+import { canShape, mbit, report, shapedSuite } from './support/shaping';
 
 const script = (ecn: boolean): string => `
 tc qdisc add dev $DEV root handle 1: htb default 10
@@ -19,17 +20,10 @@ tc qdisc add dev $DEV parent 1:10 handle 10: red limit 400000 min 30000 max 9000
 
 for (const ecn of [true, false]) {
   describe.skipIf(!canShape)(`RED ${ecn ? 'with' : 'without'} ecn (tunqos)`, () => {
-    let s: Shaped;
-    beforeAll(async () => {
-      s = await shaped(script(ecn));
-      setTcpEcn(s.topo, 'client', 1);
-    });
-    afterAll(async () => {
-      await s?.close();
-    });
+    const s = shapedSuite(script(ecn), {}, (shaped) => setTcpEcn(shaped.topo, 'client', 1));
 
     it(ecn ? 'an ECN-capable TCP flow is marked CE, not dropped early' : 'the same flow is dropped early, never marked', async () => {
-      const r = await runTcp(s.topo, { seconds: 4, omit: 1 });
+      const r = await iperfTcp(s.topo, { seconds: 4, omit: 1 });
       const red = (await readQdiscs(s.shaper, 'tqup')).find((q) => q.kind === 'red')!;
       report(`red ${ecn ? 'ecn' : 'no ecn'}: goodput ${mbit(r.goodputBps)} mbit, retransmits ${r.retransmits}; marked ${red.marked} early ${red.early} pdrop ${red.pdrop} drops ${red.drops} (${red.packets} pkts)`);
       expect(red.packets).toBeGreaterThan(1000);

@@ -3,10 +3,10 @@
  * goodputs must be fair: Jain's index (Σx)²/(n·Σx²) ≥ 0.95 (1 = equal shares); together they fill
  * the class.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jainIndex } from '../src/testbed/shaper';
-import { runTcp } from '../src/testbed/traffic';
-import { canShape, mbit, report, shaped, TCP_PAYLOAD_PER_PACKET, type Shaped } from './support/shaping';
+import { describe, expect, it } from 'vitest';
+import { jainIndex } from '../src/testbed/stats';
+import { iperfTcp } from '../src/testbed/iperf';
+import { canShape, mbit, report, shapedSuite, TCP_PAYLOAD_PER_PACKET } from './support/shaping';
 
 const SCRIPT = `
 tc qdisc add dev $DEV root handle 1: htb default 10
@@ -15,19 +15,13 @@ tc qdisc add dev $DEV parent 1:10 handle 10: sfq perturb 10
 `;
 
 describe.skipIf(!canShape)('SFQ fairness (tunqos)', () => {
-  let s: Shaped;
-  beforeAll(async () => {
-    s = await shaped(SCRIPT);
-  });
-  afterAll(async () => {
-    await s?.close();
-  });
+  const s = shapedSuite(SCRIPT);
 
   it('4 TCP flows in one SFQ leaf: Jain index ≥ 0.95', async () => {
     // No -O here: with parallel streams iperf3 3.12's receiver sums over-count when seconds are
     // omitted (measured 9.91 mbit of payload through a 10 mbit class whose own counters said 9.98 mbit
     // of IP packets; 9.61 without -O). Slow start at 10 mbit is short.
-    const r = await runTcp(s.topo, { seconds: 5, streams: 4 });
+    const r = await iperfTcp(s.topo, { seconds: 5, streams: 4 });
     const j = jainIndex(r.perStreamBps);
     report(`sfq: streams ${r.perStreamBps.map(mbit).join(' ')} mbit, total ${mbit(r.goodputBps)}, Jain ${j.toFixed(4)}`);
     expect(r.perStreamBps).toHaveLength(4);

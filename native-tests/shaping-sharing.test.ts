@@ -5,9 +5,9 @@
  * (10). Targets ±5% of the configured rate, as TCP goodput: rate × 1448/1500 (payload per 1500-byte
  * packet). Traffic: iperf3 TCP to port 5201 → A (u32 dport filter), to 5202 → B (the default class).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runTcp } from '../src/testbed/traffic';
-import { canShape, mbit, report, shaped, TCP_PAYLOAD_PER_PACKET, type Shaped } from './support/shaping';
+import { describe, expect, it } from 'vitest';
+import { iperfTcp } from '../src/testbed/iperf';
+import { canShape, mbit, report, shapedSuite, TCP_PAYLOAD_PER_PACKET } from './support/shaping';
 
 const SCRIPT = `
 tc qdisc add dev $DEV root handle 1: htb default 20
@@ -28,29 +28,23 @@ function within(measured: number, expected: number, tolerance: number): void {
 }
 
 describe.skipIf(!canShape)('HTB sharing and borrowing (tunqos)', () => {
-  let s: Shaped;
-  beforeAll(async () => {
-    s = await shaped(SCRIPT, { servers: 2 });
-  });
-  afterAll(async () => {
-    await s?.close();
-  });
+  const s = shapedSuite(SCRIPT, { servers: 2 });
 
   it('both saturated: each class gets its guaranteed rate (A 6, B 4 mbit) ±5%', async () => {
-    const [a, b] = await Promise.all([runTcp(s.topo, { ...RUN, port: 5201 }), runTcp(s.topo, { ...RUN, port: 5202 })]);
+    const [a, b] = await Promise.all([iperfTcp(s.topo, { ...RUN, port: 5201 }), iperfTcp(s.topo, { ...RUN, port: 5202 })]);
     report(`sharing both: A ${mbit(a.goodputBps)} (expect ${mbit(goodput(6))})  B ${mbit(b.goodputBps)} (expect ${mbit(goodput(4))})`);
     within(a.goodputBps, goodput(6), 0.05);
     within(b.goodputBps, goodput(4), 0.05);
   });
 
   it('A idle: B borrows up to its ceil (7 mbit) ±5%', async () => {
-    const b = await runTcp(s.topo, { ...RUN, port: 5202 });
+    const b = await iperfTcp(s.topo, { ...RUN, port: 5202 });
     report(`sharing B alone: ${mbit(b.goodputBps)} (expect ${mbit(goodput(7))})`);
     within(b.goodputBps, goodput(7), 0.05);
   });
 
   it('B idle: A borrows up to the parent (10 mbit) ±5%', async () => {
-    const a = await runTcp(s.topo, { ...RUN, port: 5201 });
+    const a = await iperfTcp(s.topo, { ...RUN, port: 5201 });
     report(`sharing A alone: ${mbit(a.goodputBps)} (expect ${mbit(goodput(10))})`);
     within(a.goodputBps, goodput(10), 0.05);
   });

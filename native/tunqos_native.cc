@@ -6,13 +6,19 @@
 //   writeBatch(fd, arena, slotSize, ids, lens, n, out) -> consumed write() out of arena slots
 //   discard(fd, max) -> count                    read and throw away (the arena is full: drop at the door)
 //   ifMtu(name) -> number                        SIOCGIFMTU
+//   errnoName(errno) -> string                   'EBUSY', ... ('EUNKNOWN' for the rest): the one errno table
 //   close(fd)
 //   new Poller(fd, cb)  start()/stop()/close()   uv_poll on the fd, cb() when readable
 //   new Timer(cb)       arm(absNs[, periodNs])/disarm()/close()   timerfd(CLOCK_MONOTONIC, absolute) watched
 //                       by uv_poll; with a period it fires again every periodNs until re-armed or disarmed
 //
-// Errors are JS Errors with `.code` (errno name, e.g. 'EBUSY') and `.errno`. Built with
+// Errors are JS Errors with `.code` (errno name, e.g. 'EBUSY'), `.errno` and, where a person may need
+// telling what to do, `.syscall` (the call that failed): the messages state what failed, and the advice
+// to a person ("run as root ...") is added by the JS caller (src/link/tun.ts TunLink.open). Built with
 // NAPI_DISABLE_CPP_EXCEPTIONS, so every failure path throws explicitly and returns.
+//
+// The arena: the batch functions take the arena's ArrayBuffer and typed arrays as arguments on every
+// call and keep no reference between calls (one N-API call per batch either way).
 //
 // The per-batch functions never throw on I/O errors: they stop and report the errno in out[0] (the hot
 // path counts, it does not catch). A read longer than a slot is taken with readv() into the slot plus a
@@ -69,11 +75,13 @@ const char* ErrnoName(int e) {
   }
 }
 
-// Throws a JS Error carrying code/errno. Caller returns right after.
-void ThrowErrno(Napi::Env env, int e, const std::string& message) {
+// Throws a JS Error carrying code/errno (and the failing call, when given). The message ends with
+// " (CODE: strerror)". Caller returns right after.
+void ThrowErrno(Napi::Env env, int e, const std::string& message, const char* syscall = nullptr) {
   Napi::Error err = Napi::Error::New(env, message + " (" + ErrnoName(e) + ": " + strerror(e) + ")");
   err.Set("code", Napi::String::New(env, ErrnoName(e)));
   err.Set("errno", Napi::Number::New(env, e));
+  if (syscall != nullptr) err.Set("syscall", Napi::String::New(env, syscall));
   err.ThrowAsJavaScriptException();
 }
 
@@ -143,7 +151,7 @@ Napi::Value OpenTun(const Napi::CallbackInfo& info) {
   int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     int e = errno;
-    ThrowErrno(env, e, "cannot open /dev/net/tun" + std::string(e == EACCES || e == EPERM ? " (run as root or with CAP_NET_ADMIN)" : ""));
+    ThrowErrno(env, e, "cannot open /dev/net/tun", "open");
     return env.Undefined();
   }
   struct ifreq ifr;
@@ -154,10 +162,10 @@ Napi::Value OpenTun(const Napi::CallbackInfo& info) {
     int e = errno;
     close(fd);
     std::string msg = "cannot attach TUN device \"" + name + "\"";
-    if (e == EBUSY) msg += ": the device is in use by another process (is another tunqos running on it?)";
-    else if (e == EPERM) msg += ": permission denied (run as root or with CAP_NET_ADMIN)";
+    if (e == EBUSY) msg += ": the device is in use by another process";
+    else if (e == EPERM) msg += ": permission denied";
     else if (e == EINVAL) msg += ": the name belongs to a device that is not a TUN with these flags";
-    ThrowErrno(env, e, msg);
+    ThrowErrno(env, e, msg, "TUNSETIFF");
     return env.Undefined();
   }
   Napi::Object result = Napi::Object::New(env);
@@ -186,6 +194,13 @@ Napi::Value IfMtu(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   return Napi::Number::New(env, ifr.ifr_mtu);
+}
+
+Napi::Value ErrnoNameJs(const Napi::CallbackInfo& info) {
+  bool ok = true;
+  int e = IntArg(info, 0, "errno", &ok);
+  if (!ok) return info.Env().Undefined();
+  return Napi::String::New(info.Env(), ErrnoName(e));
 }
 
 Napi::Value Close(const Napi::CallbackInfo& info) {
@@ -364,6 +379,26 @@ struct PollBlock {
 
 void FreeBlock(uv_handle_t* h) { delete reinterpret_cast<PollBlock*>(h->data); }
 
+// A new block watching `fd` on the environment's loop for `owner`, or null after throwing (`what` names
+// the failure: "Poller: uv_poll_init failed"). Shared by Poller and Timer.
+PollBlock* NewPollBlock(Napi::Env env, int fd, void* owner, const char* who, const char* what) {
+  uv_loop_t* loop = nullptr;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
+    Napi::Error::New(env, std::string(who) + ": no event loop").ThrowAsJavaScriptException();
+    return nullptr;
+  }
+  PollBlock* block = new PollBlock();
+  block->owner = owner;
+  block->handle.data = block;
+  int rc = uv_poll_init(loop, &block->handle, fd);
+  if (rc != 0) {
+    delete block;
+    ThrowCode(env, uv_err_name(rc), std::string(what) + ": " + uv_strerror(rc));
+    return nullptr;
+  }
+  return block;
+}
+
 // Stops watching, detaches the wrapper (a callback already queued then sees owner == nullptr) and lets
 // libuv free the block once the handle is closed; `block` is null afterwards. Shared by Poller and Timer.
 void ReleaseBlock(PollBlock*& block) {
@@ -393,21 +428,7 @@ class Poller : public Napi::ObjectWrap<Poller> {
     env_ = env;
     fd_ = info[0].As<Napi::Number>().Int32Value();
     cb_ = Napi::Persistent(info[1].As<Napi::Function>());
-    uv_loop_t* loop = nullptr;
-    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
-      Napi::Error::New(env, "Poller: no event loop").ThrowAsJavaScriptException();
-      return;
-    }
-    block_ = new PollBlock();
-    block_->owner = this;
-    block_->handle.data = block_;
-    int rc = uv_poll_init(loop, &block_->handle, fd_);
-    if (rc != 0) {
-      delete block_;
-      block_ = nullptr;
-      ThrowCode(env, uv_err_name(rc), std::string("Poller: uv_poll_init failed: ") + uv_strerror(rc));
-      return;
-    }
+    block_ = NewPollBlock(env, fd_, this, "Poller", "Poller: uv_poll_init failed");
   }
 
   ~Poller() override { Release(); }
@@ -483,16 +504,15 @@ class Timer : public Napi::ObjectWrap<Timer> {
       ThrowErrno(env, errno, "timerfd_create");
       return;
     }
-    uv_loop_t* loop = nullptr;
-    napi_get_uv_event_loop(env, &loop);
-    block_ = new PollBlock();
-    block_->owner = this;
-    block_->handle.data = block_;
-    int rc = uv_poll_init(loop, &block_->handle, fd_);
-    if (rc == 0) rc = uv_poll_start(&block_->handle, UV_READABLE, &Timer::OnPoll);
+    block_ = NewPollBlock(env, fd_, this, "Timer", "Timer: uv_poll failed");
+    if (block_ == nullptr) {
+      ::close(fd_);
+      fd_ = -1;
+      return;
+    }
+    int rc = uv_poll_start(&block_->handle, UV_READABLE, &Timer::OnPoll);
     if (rc != 0) {
-      delete block_;
-      block_ = nullptr;
+      ReleaseBlock(block_);  // initialised: closed through libuv, not deleted
       ::close(fd_);
       fd_ = -1;
       ThrowCode(env, uv_err_name(rc), std::string("Timer: uv_poll failed: ") + uv_strerror(rc));
@@ -595,6 +615,7 @@ class Timer : public Napi::ObjectWrap<Timer> {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openTun", Napi::Function::New(env, OpenTun, "openTun"));
   exports.Set("ifMtu", Napi::Function::New(env, IfMtu, "ifMtu"));
+  exports.Set("errnoName", Napi::Function::New(env, ErrnoNameJs, "errnoName"));
   exports.Set("close", Napi::Function::New(env, Close, "close"));
   exports.Set("readBatch", Napi::Function::New(env, ReadBatch, "readBatch"));
   exports.Set("writeBatch", Napi::Function::New(env, WriteBatch, "writeBatch"));

@@ -6,10 +6,11 @@
  * a few seconds (`-O 1` leaves TCP slow start out of the figures), and prints what it measured, so
  * a failing target shows the numbers it missed by. The machine is shared: assertions use medians.
  */
-import { expect } from 'vitest';
-import { renderScript, startShaper, TUNQOS_DEVICES, type ShaperProcess } from '../../src/testbed/shaper';
-import { mtuSizedSends, startIperfServers } from '../../src/testbed/traffic';
-import type { IperfServer } from '../../src/testbed/iperf';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { renderScript, TUNQOS_DEVICES } from '../../src/testbed/script';
+import { startShaper, type ShaperProcess } from '../../src/testbed/shaper-process';
+import { mtuSizedSends } from '../../src/testbed/tcp-stack';
+import { startIperfServers, type IperfServer } from '../../src/testbed/iperf';
 import { createTopology, type Topology, type TopologyOptions } from '../../src/testbed/topology';
 import { hasIperf3, hasPing, native } from './system';
 
@@ -46,6 +47,23 @@ export async function shaped(template: string, opts: TopologyOptions & { servers
     topo.destroy();
     throw e;
   }
+}
+
+/**
+ * The frame every shaping scenario shares, registered in the calling describe block: beforeAll builds
+ * the topology and starts tunqos with `template` (then runs `prepare`, e.g. a sysctl), afterAll tears
+ * it down and asserts nothing is left. Returns the Shaped, filled in once beforeAll has run.
+ */
+export function shapedSuite(template: string, opts: Parameters<typeof shaped>[1] = {}, prepare?: (s: Shaped) => void): Shaped {
+  const s = {} as Shaped;
+  beforeAll(async () => {
+    Object.assign(s, await shaped(template, opts));
+    prepare?.(s);
+  });
+  afterAll(async () => {
+    await s.close?.();
+  });
+  return s;
 }
 
 export function mbit(bps: number): string {

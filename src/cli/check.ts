@@ -13,14 +13,11 @@
  */
 import type { Command } from 'commander';
 import { type Qdisc, type QdiscClass, isClassful, formatHandle } from '../qdisc/qdisc';
-import { type LoadedConfig, loadConfig } from '../tc/system';
 import type { DeviceModel } from '../tc/device';
 import { IngressQdisc } from '../qdisc/ingress';
+import { type CommandIo, configSource, loadOrReport } from './config-arg';
 
-export interface CheckIo {
-  out(text: string): void;
-  err(text: string): void;
-}
+export type CheckIo = CommandIo;
 
 function htbDefault(model: DeviceModel, q: Qdisc): number | null {
   const k = model.kindOf(q);
@@ -89,17 +86,10 @@ export function renderTree(model: DeviceModel): string {
 }
 
 export function runCheck(opts: { config?: string; script?: string }, io: CheckIo): number {
-  if (!opts.config === !opts.script) {
-    io.err('tunqos check: give exactly one of -c FILE or --script FILE\n');
-    return 2;
-  }
-  let loaded: LoadedConfig;
-  try {
-    loaded = loadConfig(opts.config ? { file: opts.config } : { script: opts.script }, { random: Math.random });
-  } catch (e) {
-    io.err(`${e instanceof Error ? e.message : String(e)}\n`);
-    return 1;
-  }
+  const src = configSource('check', opts, io);
+  if (!src) return 2;
+  const loaded = loadOrReport(src, io);
+  if (!loaded) return 1;
   for (const d of loaded.devices.values()) io.out(renderTree(d));
   const warnings = [...loaded.warnings];
   for (const d of loaded.devices.values()) warnings.push(...analyse(d).map((m) => `warning: ${m}`));

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { readPcap } from '../packet/pcap';
-import { type LoadedConfig, loadConfig } from '../tc/system';
+import { type CommandIo, configSource, loadOrReport } from './config-arg';
 import { tracePacket } from '../tc/trace';
 
 export interface ClassifyOptions {
@@ -22,10 +22,7 @@ export interface ClassifyOptions {
   pcap?: string;
 }
 
-export interface ClassifyIo {
-  out(text: string): void;
-  err(text: string): void;
-}
+export type ClassifyIo = CommandIo;
 
 export function hexToBytes(hex: string): Uint8Array {
   const s = hex.replace(/^0x/i, '').replace(/[\s:.-]/g, '');
@@ -36,21 +33,14 @@ export function hexToBytes(hex: string): Uint8Array {
 }
 
 export function runClassify(o: ClassifyOptions, io: ClassifyIo): number {
-  if (!o.config === !o.script) {
-    io.err('tunqos classify: give exactly one of -c FILE or --script FILE\n');
-    return 2;
-  }
+  const src = configSource('classify', o, io);
+  if (!src) return 2;
   if (!o.hex?.length === !o.pcap) {
     io.err('tunqos classify: give packets with --hex HEX... or --pcap FILE\n');
     return 2;
   }
-  let loaded: LoadedConfig;
-  try {
-    loaded = loadConfig(o.config ? { file: o.config } : { script: o.script }, { random: Math.random });
-  } catch (e) {
-    io.err(`${e instanceof Error ? e.message : String(e)}\n`);
-    return 1;
-  }
+  const loaded = loadOrReport(src, io);
+  if (!loaded) return 1;
   const name = o.dev ?? [...loaded.devices.keys()][0];
   const model = name !== undefined ? loaded.devices.get(name) : undefined;
   if (!model) {

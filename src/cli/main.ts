@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerCheck } from './check';
 import { registerClassify } from './classify';
-import { registerGateway } from './gateway';
+import { registerTestbed } from './testbed';
 import { registerRun } from './run';
 import { registerTc } from './tc';
 import { registerDemo } from './demo';
@@ -24,6 +24,6 @@ registerTc(program);
 registerDemo(program);
 registerCheck(program);
 registerClassify(program);
-registerGateway(program);
+registerTestbed(program);
 
 await program.parseAsync(process.argv);

@@ -13,7 +13,7 @@
  */
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { GatewayNotRunningError, defaultControlPath, sendTc } from '../control/socket';
+import { ShaperNotRunningError, defaultControlPath, sendTc } from '../control/socket';
 import { encodeBatch } from '../tc/system';
 import { lexTc } from '../tc/lexer';
 import { recordScript } from '../tc/script';
@@ -60,7 +60,7 @@ export async function runTc(argv: string[], controlPath: string, io: TcIo = proc
     if (reply.stderr) io.err(reply.stderr);
     code = reply.code;
   } catch (e) {
-    io.err(`tunqos tc: ${e instanceof GatewayNotRunningError ? e.message : (e as Error).message}\n`);
+    io.err(`tunqos tc: ${e instanceof ShaperNotRunningError ? e.message : (e as Error).message}\n`);
     code = 1;
   }
   io.exit(code);

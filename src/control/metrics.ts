@@ -27,7 +27,7 @@ import { type Metric, Registry } from 'prom-client';
 import { type Qdisc, formatHandle } from '../qdisc/qdisc';
 import { DROP_REASON_NAMES, type QdiscStats } from '../qdisc/stats';
 import type { SojournHistogram } from './sojourn';
-import { type LinkTree, type TreeProvider, forEachQueue, parentLabel, walkTree } from './tree';
+import { type ShapedSide, type SideProvider, forEachQueue, parentLabel, walkTree } from './tree';
 
 type Labels = Record<string, string | number>;
 interface Sample {
@@ -58,34 +58,34 @@ interface StatsRow {
   stats: QdiscStats;
 }
 
-function qdiscRows(provider: TreeProvider): StatsRow[] {
+function qdiscRows(provider: SideProvider): StatsRow[] {
   const rows: StatsRow[] = [];
-  for (const link of provider()) {
-    walkTree(link.root, {
-      qdisc: (q) => rows.push({ labels: { dev: link.dev, direction: link.direction, kind: q.kind, handle: formatHandle(q.handle), parent: parentLabel(q.parent) }, stats: q.stats }),
+  for (const side of provider()) {
+    walkTree(side.tree.root, {
+      qdisc: (q) => rows.push({ labels: { dev: side.dev, direction: side.direction, kind: q.kind, handle: formatHandle(q.handle), parent: parentLabel(q.parent) }, stats: q.stats }),
       cls: () => {},
     });
   }
   return rows;
 }
 
-function classRows(provider: TreeProvider): StatsRow[] {
+function classRows(provider: SideProvider): StatsRow[] {
   const rows: StatsRow[] = [];
-  for (const link of provider()) {
-    walkTree(link.root, {
+  for (const side of provider()) {
+    walkTree(side.tree.root, {
       qdisc: () => {},
       cls: (c, owner) =>
-        rows.push({ labels: { dev: link.dev, direction: link.direction, kind: owner.kind, class: formatHandle(c.classid), parent: formatHandle(c.parentid) }, stats: c.stats }),
+        rows.push({ labels: { dev: side.dev, direction: side.direction, kind: owner.kind, class: formatHandle(c.classid), parent: formatHandle(c.parentid) }, stats: c.stats }),
     });
   }
   return rows;
 }
 
 /** Terminal queues for the tutorial's families: labels {dev, direction, class} and the leaf qdisc. */
-function queueRows(provider: TreeProvider): Array<{ labels: Labels; leaf: Qdisc }> {
+function queueRows(provider: SideProvider): Array<{ labels: Labels; leaf: Qdisc }> {
   const rows: Array<{ labels: Labels; leaf: Qdisc }> = [];
-  for (const link of provider()) {
-    forEachQueue(link.root, (label, leaf) => rows.push({ labels: { dev: link.dev, direction: link.direction, class: label }, leaf }));
+  for (const side of provider()) {
+    forEachQueue(side.tree.root, (label, leaf) => rows.push({ labels: { dev: side.dev, direction: side.direction, class: label }, leaf }));
   }
   return rows;
 }
@@ -104,8 +104,8 @@ function dropSamples(labels: Labels, stats: QdiscStats): Sample[] {
 }
 
 /** Label of a sojourn histogram's class: its classid, or the root's handle for a classless root (0). */
-function sojournClassLabel(link: LinkTree, classid: number): string {
-  return formatHandle(classid === 0 ? link.root.handle : classid);
+function sojournClassLabel(side: ShapedSide, classid: number): string {
+  return formatHandle(classid === 0 ? side.tree.root.handle : classid);
 }
 
 function histogramSamples(name: string, labels: Labels, h: SojournHistogram): Sample[] {
@@ -118,12 +118,12 @@ function histogramSamples(name: string, labels: Labels, h: SojournHistogram): Sa
   return out;
 }
 
-function sojournSamples(provider: TreeProvider, name: string): Sample[] {
+function sojournSamples(provider: SideProvider, name: string): Sample[] {
   const out: Sample[] = [];
-  for (const link of provider()) {
-    if (!link.sojourn) continue;
-    for (const [classid, h] of link.sojourn.entries()) {
-      out.push(...histogramSamples(name, { dev: link.dev, direction: link.direction, class: sojournClassLabel(link, classid) }, h));
+  for (const side of provider()) {
+    if (!side.sojourn) continue;
+    for (const [classid, h] of side.sojourn.entries()) {
+      out.push(...histogramSamples(name, { dev: side.dev, direction: side.direction, class: sojournClassLabel(side, classid) }, h));
     }
   }
   return out;
@@ -152,7 +152,7 @@ export interface MetricsOptions {
 }
 
 /** A registry holding every tunqos family, read from `provider` on each scrape. */
-export function createMetricsRegistry(provider: TreeProvider, opts: MetricsOptions = {}): Registry {
+export function createMetricsRegistry(provider: SideProvider, opts: MetricsOptions = {}): Registry {
   const registry = opts.registry ?? new Registry();
   const families: ScrapedMetric[] = [
     ...nodeFamilies('tunqos_qdisc', 'qdisc', () => qdiscRows(provider)),
@@ -215,7 +215,7 @@ export interface MetricsServer {
 }
 
 /** Serves `registry` (or a new one over `provider`) at http://HOST:PORT/metrics. */
-export async function startMetricsServer(listen: string, provider: TreeProvider, opts: MetricsOptions = {}): Promise<MetricsServer> {
+export async function startMetricsServer(listen: string, provider: SideProvider, opts: MetricsOptions = {}): Promise<MetricsServer> {
   const { host, port } = parseListenAddress(listen);
   const registry = createMetricsRegistry(provider, opts);
   const server: Server = createServer((req, res) => {

@@ -317,18 +317,18 @@ function probe(path: string, timeoutMs = 1000): Promise<'live' | 'stale'> {
   });
 }
 
-/** No server listens at the path (nothing there, or a stale socket file). */
-export class GatewayNotRunningError extends Error {
+/** No running shaper (`tunqos run`) listens at the path (nothing there, or a stale socket file). */
+export class ShaperNotRunningError extends Error {
   readonly path: string;
   constructor(path: string) {
     super(`no tunqos running at ${path} (start one with tunqos run ...)`);
-    this.name = 'GatewayNotRunningError';
+    this.name = 'ShaperNotRunningError';
     this.path = path;
   }
 }
 
 /**
- * Sends one tc command to the gateway at `path` and returns its answer. Throws GatewayNotRunningError
+ * Sends one tc command to the shaper (`tunqos run`) at `path` and returns its answer. Throws ShaperNotRunningError
  * when nothing listens there, and a plain Error on a timeout, a permission problem or a broken answer.
  */
 export function sendTc(path: string, argv: string[], opts: { timeoutMs?: number } = {}): Promise<TcReply> {
@@ -361,7 +361,7 @@ export function sendTc(path: string, argv: string[], opts: { timeoutMs?: number 
       }
     });
     s.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') finish(new GatewayNotRunningError(path));
+      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') finish(new ShaperNotRunningError(path));
       else if (err.code === 'EACCES') finish(new Error(`permission denied on ${path} (run as the user that started tunqos, usually root)`));
       else finish(new Error(`cannot talk to tunqos at ${path}: ${err.message}`));
     });

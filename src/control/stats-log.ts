@@ -5,16 +5,16 @@
  *    packet counters, so `tc -s` can print `rate 1Mbit 83pps` and metrics can export rates. The caller
  *    owns the timer and calls it about once a second (Linux's default estimator interval is also 1 s,
  *    with an EWMA on top; see RateEstimator in src/qdisc/stats.ts).
- *  - `snapshot(provider)` returns a plain object of all counters (JSON-ready), per link, per qdisc and
- *    per class, plus per-class sojourn summaries: what `kill -USR1 <tunqos pid>` writes to the log via
- *    `installSnapshotSignal`.
+ *  - `snapshot(provider)` returns a plain object of all counters (JSON-ready), per shaped side, per
+ *    qdisc and per class, plus per-class sojourn summaries: what `kill -USR1 <tunqos pid>` writes to
+ *    the log via `logSnapshot`.
  *
  * Runs at timer/signal time only, never per packet.
  */
 import { type Qdisc, formatHandle } from '../qdisc/qdisc';
 import { DROP_REASON_NAMES, type QdiscStats } from '../qdisc/stats';
 import type { Nanos } from '../time/clock';
-import { type Direction, type TreeProvider, parentLabel, walkTree } from './tree';
+import { type Direction, type SideProvider, parentLabel, walkTree } from './tree';
 
 export interface CounterSnapshot {
   bytes: number;
@@ -65,10 +65,10 @@ export interface TreeSnapshot {
 }
 
 /** Feeds every rate estimator of every tree with the current counters. */
-export function sampleRates(provider: TreeProvider, now: Nanos): void {
+export function sampleRates(provider: SideProvider, now: Nanos): void {
   const sample = (s: QdiscStats): void => s.rate.sample(now, s.bytes, s.packets);
-  for (const link of provider()) {
-    walkTree(link.root, { qdisc: (q) => sample(q.stats), cls: (c) => sample(c.stats) });
+  for (const side of provider()) {
+    walkTree(side.tree.root, { qdisc: (q) => sample(q.stats), cls: (c) => sample(c.stats) });
   }
 }
 
@@ -92,12 +92,12 @@ function counters(s: QdiscStats): CounterSnapshot {
 const describeQdisc = (q: Qdisc): string => `${q.kind} ${formatHandle(q.handle)}`;
 
 /** Every counter of every tree, as a plain object. */
-export function snapshot(provider: TreeProvider): TreeSnapshot {
+export function snapshot(provider: SideProvider): TreeSnapshot {
   const links: LinkSnapshot[] = [];
-  for (const link of provider()) {
+  for (const side of provider()) {
     const qdiscs: QdiscSnapshot[] = [];
     const classes: ClassSnapshot[] = [];
-    walkTree(link.root, {
+    walkTree(side.tree.root, {
       qdisc: (q) => qdiscs.push({ kind: q.kind, handle: formatHandle(q.handle), parent: parentLabel(q.parent), ...counters(q.stats) }),
       cls: (c, owner) =>
         classes.push({
@@ -109,12 +109,12 @@ export function snapshot(provider: TreeProvider): TreeSnapshot {
         }),
     });
     const sojourn: SojournSummary[] = [];
-    if (link.sojourn) {
-      for (const [classid, h] of link.sojourn.entries()) {
-        sojourn.push({ class: formatHandle(classid === 0 ? link.root.handle : classid), count: h.count, meanSeconds: h.count > 0 ? h.sum / h.count / 1e9 : 0 });
+    if (side.sojourn) {
+      for (const [classid, h] of side.sojourn.entries()) {
+        sojourn.push({ class: formatHandle(classid === 0 ? side.tree.root.handle : classid), count: h.count, meanSeconds: h.count > 0 ? h.sum / h.count / 1e9 : 0 });
       }
     }
-    links.push({ dev: link.dev, direction: link.direction, qdiscs, classes, sojourn });
+    links.push({ dev: side.dev, direction: side.direction, qdiscs, classes, sojourn });
   }
   return { links };
 }
@@ -126,20 +126,14 @@ export interface SnapshotLogger {
 }
 
 /**
- * On `signal` (default SIGUSR1: `kill -USR1 <pid>`), logs `snapshot(provider)` at info level.
- * Returns a function that removes the handler. Note that Node uses SIGUSR1 to start its inspector when
- * no handler is installed; with this handler installed, use `--inspect` instead.
+ * Logs `snapshot(provider)` at info level (an error is logged, never thrown). The runtime runs it when
+ * its snapshot trigger fires: `kill -USR1 <pid>` in the CLI (src/cli/signals.ts), since only cli/
+ * reads signals.
  */
-export function installSnapshotSignal(logger: SnapshotLogger, provider: TreeProvider, signal: NodeJS.Signals = 'SIGUSR1'): () => void {
-  const onSignal = (): void => {
-    try {
-      logger.info({ stats: snapshot(provider) }, 'tc statistics snapshot');
-    } catch (e) {
-      logger.error({ err: e }, 'tc statistics snapshot failed');
-    }
-  };
-  process.on(signal, onSignal);
-  return () => {
-    process.off(signal, onSignal);
-  };
+export function logSnapshot(logger: SnapshotLogger, provider: SideProvider): void {
+  try {
+    logger.info({ stats: snapshot(provider) }, 'tc statistics snapshot');
+  } catch (e) {
+    logger.error({ err: e }, 'tc statistics snapshot failed');
+  }
 }

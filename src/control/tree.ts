@@ -1,27 +1,31 @@
 /**
- * The running qdisc trees as the control plane sees them: a provider lists, for each link, its device
- * name, its direction and its root qdisc; `walkTree` visits every qdisc and class of one tree through
+ * The running qdisc trees as the control plane sees them: a provider lists every shaped side of every
+ * device (its device name, its direction, its QdiscTree and the forwarder's sojourn table); `walkTree` visits every qdisc and class of one tree through
  * the Qdisc contract only (isClassful, classes(), leaf), in the order `tc show` lists them.
  *
  * Everything here runs at scrape/snapshot time (about once a second at most), never per packet, so it
  * may allocate freely.
  */
-import { type ClassfulQdisc, type Direction, type Qdisc, type QdiscClass, TC_H_INGRESS, TC_H_ROOT, isClassful, formatHandle } from '../qdisc/qdisc';
+import { type ClassfulQdisc, type Direction, type Qdisc, type QdiscClass, type QdiscTree, TC_H_INGRESS, TC_H_ROOT, isClassful, formatHandle } from '../qdisc/qdisc';
 import type { SojournTable } from './sojourn';
 
 export type { Direction };
 
-/** One shaped direction of one device, as the forwarder owns it. */
-export interface LinkTree {
+/**
+ * One shaped side of one device: device `dev`'s egress or ingress tree, as a forwarder runs it. The
+ * tree is the tc layer's holder (tc/device.ts), so `tree.root` is read afresh at each use and a
+ * `tc qdisc replace` is seen at the next scrape.
+ */
+export interface ShapedSide {
   dev: string;
   direction: Direction;
-  root: Qdisc;
+  tree: QdiscTree;
   /** sojourn times the forwarder records per dequeued packet, by class (optional) */
   sojourn?: SojournTable;
 }
 
-/** Called at scrape/snapshot time; returns the current roots (they change on `tc qdisc replace`). */
-export type TreeProvider = () => Iterable<LinkTree>;
+/** Called at scrape/snapshot time; returns every shaped side. */
+export type SideProvider = () => Iterable<ShapedSide>;
 
 export interface TreeVisitor {
   qdisc(q: Qdisc): void;

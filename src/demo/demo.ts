@@ -23,9 +23,12 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatRate } from '../time/units';
-import { devicesOf, readClasses, readQdiscs, renameDevice, startShaper, type ClassSample, type QdiscSample, type ShaperProcess } from '../testbed/shaper';
-import { runTcp, runUdp, setTcpEcn, startIperfServers, type TcpStreams, type UdpFigures } from '../testbed/traffic';
-import { median, ping, type IperfServer, type PingResult } from '../testbed/iperf';
+import { devicesOf, renameDevice } from '../testbed/script';
+import { readClasses, readQdiscs, startShaper, type ShaperProcess } from '../testbed/shaper-process';
+import type { ClassSample, QdiscSample } from '../testbed/tc-output';
+import { iperfTcp, iperfUdp, ping, startIperfServers, type IperfServer, type PingResult, type TcpResult, type UdpResult } from '../testbed/iperf';
+import { median } from '../testbed/stats';
+import { setTcpEcn } from '../testbed/tcp-stack';
 import { canBuildTopology, createTopology, IFACES, sweep, type Topology } from '../testbed/topology';
 
 export const DEMO_CONFIG = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'configs', 'demo.tc');
@@ -67,10 +70,10 @@ export interface ClassVerdict {
 export interface DemoResult {
   classes: ClassVerdict[];
   ping?: PingResult;
-  voice?: UdpFigures;
-  bulk?: TcpStreams;
-  ecn?: TcpStreams;
-  download?: TcpStreams;
+  voice?: UdpResult;
+  bulk?: TcpResult;
+  ecn?: TcpResult;
+  download?: TcpResult;
   interrupted: boolean;
   errors: string[];
 }
@@ -125,10 +128,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     const remember = <T>(p: Promise<T>, set: (v: T) => void, what: string): Promise<void> =>
       p.then(set, (e: Error) => void (opts.signal?.aborted ? undefined : result.errors.push(`${what}: ${e.message}`)));
     const traffic = Promise.all([
-      remember(runTcp(t, { seconds, port: 5201, streams: 3 }), (v) => (result.bulk = v), 'bulk TCP'),
-      remember(runTcp(t, { seconds, port: 5202 }), (v) => (result.ecn = v), 'ECN TCP'),
-      remember(runUdp(t, { seconds, port: 5203, udpRate: '2M', tos: 0xb8 }), (v) => (result.voice = v), 'voice UDP'),
-      ingress ? remember(runTcp(t, { seconds, port: 5204, reverse: true }), (v) => (result.download = v), 'download TCP') : Promise.resolve(),
+      remember(iperfTcp(t, { seconds, port: 5201, streams: 3 }), (v) => (result.bulk = v), 'bulk TCP'),
+      remember(iperfTcp(t, { seconds, port: 5202 }), (v) => (result.ecn = v), 'ECN TCP'),
+      remember(iperfUdp(t, { seconds, port: 5203, udpRate: '2M', tos: 0xb8 }), (v) => (result.voice = v), 'voice UDP'),
+      ingress ? remember(iperfTcp(t, { seconds, port: 5204, reverse: true }), (v) => (result.download = v), 'download TCP') : Promise.resolve(),
       remember(ping(t, { count: Math.max(1, Math.floor((seconds - 1) / 0.2)), interval: 0.2 }), (v) => (result.ping = v), 'ping'),
     ]);
     let done = false;

@@ -23,8 +23,8 @@ export interface LinkCounters {
   rxNoSlot: number;
   /** packets that could not be written (errno in lastError) */
   txErrors: number;
-  /** packets longer than an arena slot, dropped on read (optional: added after the first contract) */
-  rxOversize?: number;
+  /** packets longer than an arena slot, dropped on read */
+  rxOversize: number;
 }
 
 export interface Link {

@@ -25,7 +25,7 @@ export class MemoryLink implements Link {
   readonly name: string;
   readonly mtu: number;
   readonly arena: Arena;
-  readonly counters: LinkCounters & { rxOversize: number };
+  readonly counters: LinkCounters;
   /** copies of the written packets, in order (when recording) */
   readonly written: Uint8Array[] = [];
   /** every write batch size, in order (when recording): shows the batching */
@@ -43,7 +43,7 @@ export class MemoryLink implements Link {
     this.name = opts.name ?? 'mem0';
     this.mtu = opts.mtu ?? 1500;
     this.record = opts.record ?? true;
-    this.counters = newLinkCounters() as LinkCounters & { rxOversize: number };
+    this.counters = newLinkCounters();
     this.pending = new Array<Uint8Array | null>(Math.max(1, opts.capacity ?? 65536)).fill(null);
   }
 

@@ -30,6 +30,8 @@ export interface NativeTimer {
 export interface TunqosNative {
   openTun(name: string, options?: { multiQueue?: boolean }): { fd: number; name: string };
   ifMtu(name: string): number;
+  /** the errno's name ('EBUSY', 'EIO', ...; 'EUNKNOWN' for one the addon does not list) */
+  errnoName(errno: number): string;
   close(fd: number): void;
   /**
    * Reads up to n packets into slots ids[0..n), setting lens[id]; stops at EAGAIN. Returns the count.
@@ -49,10 +51,11 @@ export interface TunqosNative {
   Timer: new (onFire: () => void) => NativeTimer;
 }
 
-/** An Error from the addon: `code` is the errno name ('EBUSY', 'EINVAL', ...). */
+/** An Error from the addon: `code` is the errno name ('EBUSY', 'EINVAL', ...), `syscall` the failing call. */
 export interface NativeError extends Error {
   code?: string;
   errno?: number;
+  syscall?: string;
 }
 
 let cached: TunqosNative | null = null;

@@ -50,7 +50,7 @@ export class RawEgress implements Link {
   readonly name: string;
   readonly mtu: number;
   readonly arena: Arena;
-  readonly counters: LinkCounters & { rxOversize: number };
+  readonly counters: LinkCounters;
   /** message of the last send error */
   lastError = '';
   private socket: RawSocket | null;
@@ -65,7 +65,7 @@ export class RawEgress implements Link {
     this.name = iface;
     this.mtu = mtu;
     this.arena = arena;
-    this.counters = newLinkCounters() as LinkCounters & { rxOversize: number };
+    this.counters = newLinkCounters();
     this.buf = Buffer.from(arena.buffer);
     let sock: RawSocket;
     try {

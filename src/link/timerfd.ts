@@ -7,6 +7,11 @@
  * Arming costs one timerfd_settime() syscall; re-arming for the same deadline is skipped by the
  * forwarder. A periodic timer (the forwarder's keep-warm ticks) is armed once and then costs only the
  * read() that clears each expiry. The timer keeps the process alive only while armed.
+ *
+ * Layering: this is the one link → time edge, kept on purpose. The contract (WakeupTimer, in Nanos of
+ * the forwarder's clock) belongs to time/, beside ManualTimer and the clocks it is read against; the
+ * implementation must live in link/, the only folder that loads the addon. time/ depends on nothing,
+ * so the edge cannot make a cycle.
  */
 import type { Nanos } from '../time/clock';
 import type { WakeupTimer } from '../time/timer';

@@ -26,13 +26,29 @@ export interface TunOptions {
   onError?: (err: NativeError) => void;
 }
 
-const ERRNO_NAMES: Record<number, string> = { 5: 'EIO', 9: 'EBADF', 14: 'EFAULT', 22: 'EINVAL', 77: 'EBADFD', 100: 'ENETDOWN' };
+/**
+ * What to tell a person when opening a TUN fails, by failing call and errno name. The addon's message
+ * says what failed (policy stays out of C); the advice goes in before its "(CODE: strerror)" tail.
+ */
+const OPEN_ADVICE: Record<string, string> = {
+  'open EACCES': 'run as root or with CAP_NET_ADMIN',
+  'open EPERM': 'run as root or with CAP_NET_ADMIN',
+  'TUNSETIFF EBUSY': 'is another tunqos running on it?',
+  'TUNSETIFF EPERM': 'run as root or with CAP_NET_ADMIN',
+};
+
+export function withAdvice(e: NativeError): NativeError {
+  const advice = OPEN_ADVICE[`${e.syscall} ${e.code}`];
+  const tail = e.message.lastIndexOf(' (');
+  if (advice !== undefined && tail >= 0) e.message = `${e.message.slice(0, tail)} (${advice})${e.message.slice(tail)}`;
+  return e;
+}
 
 export class TunLink implements Link {
   readonly name: string;
   readonly mtu: number;
   readonly arena: Arena;
-  readonly counters: LinkCounters & { rxOversize: number };
+  readonly counters: LinkCounters;
   readonly fd: number;
   /** errno of the last read/write error (0: none) */
   lastError = 0;
@@ -42,10 +58,19 @@ export class TunLink implements Link {
   private readonly onError: ((err: NativeError) => void) | null;
   private closed = false;
 
-  /** Opens (creating if absent) TUN device `name`. Throws a NativeError (code EBUSY, EINVAL, EPERM...). */
+  /**
+   * Opens (creating if absent) TUN device `name`. Throws a NativeError (code EBUSY, EINVAL, EPERM...)
+   * whose message says what to do about it where there is something to do.
+   */
   static open(name: string, arena: Arena, opts: TunOptions = {}): TunLink {
     const native = loadNative();
-    const { fd, name: actual } = native.openTun(name, { multiQueue: opts.multiQueue ?? false });
+    let opened: { fd: number; name: string };
+    try {
+      opened = native.openTun(name, { multiQueue: opts.multiQueue ?? false });
+    } catch (e) {
+      throw withAdvice(e as NativeError);
+    }
+    const { fd, name: actual } = opened;
     let mtu = 1500;
     try {
       mtu = native.ifMtu(actual);
@@ -61,7 +86,7 @@ export class TunLink implements Link {
     this.name = name;
     this.mtu = mtu;
     this.arena = arena;
-    this.counters = newLinkCounters() as LinkCounters & { rxOversize: number };
+    this.counters = newLinkCounters();
     this.onError = opts.onError ?? null;
   }
 
@@ -145,7 +170,8 @@ export class TunLink implements Link {
       this.poller = null;
     }
     if (this.onError) {
-      const code = ERRNO_NAMES[errno] ?? `errno ${errno}`;
+      const known = this.native.errnoName(errno);
+      const code = known === 'EUNKNOWN' ? `errno ${errno}` : known;
       const err: NativeError = new Error(`reading TUN ${this.name} failed (${code}); stopped watching it`);
       err.code = code;
       err.errno = errno;

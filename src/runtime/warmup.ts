@@ -72,7 +72,7 @@ export function warmUp(trees: readonly QdiscTree[], arena: Arena, packets = 20_0
     const tx = new MemoryLink(arena, { name: 'warmup-tx', record: false });
     const clock = new ManualClock(1e9);
     const timer = new ManualTimer();
-    const fwd = new Forwarder({ rx, tx, arena, clock, timer, tree });
+    const fwd = new Forwarder({ rx, tx, clock, timer, tree });
     fwd.start();
     for (let i = 0; i < packets; i += 32) {
       for (let k = 0; k < 32; k++) if (rx.inject(templates[(i + k) % templates.length])) offered++;

@@ -16,9 +16,12 @@
  * Both sides see MTU-sized packets (`mtuSizedSends`): otherwise the kernel's HTB would be charged
  * TSO super-packets of up to 64 KB that cross the veth whole.
  */
-import { type IperfServer, median, ping, type PingResult } from './iperf';
-import { applyKernelScript, clearKernelQdiscs, KERNEL_DEVICES, renderScript, startShaper, TUNQOS_DEVICES, type ShaperProcess } from './shaper';
-import { mtuSizedSends, runTcp, startIperfServers, type IperfRun } from './traffic';
+import { iperfTcp, type IperfRun, type IperfServer, ping, type PingResult, startIperfServers } from './iperf';
+import { applyKernelScript, clearKernelQdiscs } from './kernel-shaper';
+import { KERNEL_DEVICES, renderScript, TUNQOS_DEVICES } from './script';
+import { startShaper, type ShaperProcess } from './shaper-process';
+import { median } from './stats';
+import { mtuSizedSends } from './tcp-stack';
 import { createTopology, IFACES, type Topology } from './topology';
 
 /** TCP payload per full-sized IPv4 packet with timestamps: 1500 − 20 (IP) − 32 (TCP + options). */
@@ -116,9 +119,9 @@ export async function compareHtbRate(bench: Bench, rate: string, rateBps: number
   const t: number[] = [];
   for (let i = 0; i < runs; i++) {
     bench.use('kernel');
-    k.push((await runTcp(bench.topo, run)).goodputBps);
+    k.push((await iperfTcp(bench.topo, run)).goodputBps);
     bench.use('tunqos');
-    t.push((await runTcp(bench.topo, run)).goodputBps);
+    t.push((await iperfTcp(bench.topo, run)).goodputBps);
   }
   const kernel = { runsBps: k, medianBps: median(k) };
   const tunqos = { runsBps: t, medianBps: median(t) };
@@ -142,7 +145,7 @@ export async function latencyUnderLoad(topo: Topology, opts: { pings?: number; i
   const settle = opts.settle ?? 1.5;
   const idle = await ping(topo, { count: pings, interval });
   const seconds = opts.seconds ?? Math.ceil(settle + pings * interval + 1);
-  const bulk = runTcp(topo, { seconds, port: opts.port });
+  const bulk = iperfTcp(topo, { seconds, port: opts.port });
   await new Promise((r) => setTimeout(r, settle * 1000));
   const loaded = await ping(topo, { count: pings, interval });
   const b = await bulk;

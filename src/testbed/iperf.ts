@@ -1,18 +1,28 @@
 /**
- * iperf3 and ping through a Topology: an iperf3 server in the server namespace, clients in the
- * client namespace with JSON output (`-J`) reduced to the figures the tests and the benchmark use.
+ * iperf3 and ping through a Topology, the one traffic layer of the testbed: iperf3 servers in the
+ * server namespace (one per port: a server runs one test at a time, so concurrent tests need their
+ * own ports), clients in the client namespace with JSON output (`-J`) reduced to the figures the
+ * tests, the demo and the benchmarks use.
  *
- * - TCP: goodput = bits/s the receiver got (`end.sum_received`), plus sender retransmits.
+ * - TCP: goodput = bits/s the receiver got (`end.sum_received`), per stream too
+ *   (`end.streams[i].receiver`, so fairness between the streams of one `-P N` test can be computed),
+ *   plus the sender's rate and retransmits.
  * - UDP: packets the server received per second = (packets − lost) / seconds, with loss and jitter
- *   as the server reports them (iperf3 ≥ 3.1 sends the server's figures back to the client).
+ *   as the server reports them (iperf3 ≥ 3.1 sends the server's figures back to the client), and the
+ *   bits per second delivered.
  * - ping: per-reply RTTs parsed from each `time=… ms` line, so the median is exact, not the `avg`.
+ * iperf3 `--tos 0xb8` marks DSCP EF (46 << 2); `-O 1` omits the first second (slow start) from the
+ * figures, which keeps short runs honest.
  */
 import type { ChildProcess } from 'node:child_process';
+import { median } from './stats';
 import type { Topology } from './topology';
 
 export const IPERF_PORT = 5201;
 
 export interface TcpResult {
+  /** receiver goodput of each stream, bit/s */
+  perStreamBps: number[];
   /** bits per second received by the server */
   goodputBps: number;
   /** bits per second sent by the client */
@@ -33,6 +43,8 @@ export interface UdpResult {
   seconds: number;
   /** bits per second the sender offered */
   sentBps: number;
+  /** bits per second the receiver got (iperfUdp fills it; parseUdp alone leaves it NaN) */
+  deliveredBps: number;
 }
 
 export interface PingResult {
@@ -79,62 +91,106 @@ export async function startIperfServer(topo: Topology, port = IPERF_PORT, timeou
   }
 }
 
-export interface IperfClientOptions {
-  seconds: number;
-  port?: number;
-  /** server → client instead of client → server */
-  reverse?: boolean;
-  /** parallel streams (TCP) */
-  streams?: number;
+/** Starts one iperf3 server per port in the server namespace. */
+export async function startIperfServers(topo: Topology, count: number, firstPort = IPERF_PORT): Promise<IperfServer[]> {
+  const servers: IperfServer[] = [];
+  try {
+    for (let i = 0; i < count; i++) servers.push(await startIperfServer(topo, firstPort + i));
+  } catch (e) {
+    for (const s of servers) s.stop();
+    throw e;
+  }
+  return servers;
 }
 
-async function iperfClient(topo: Topology, extra: string[], opts: IperfClientOptions): Promise<Record<string, any>> {
-  const argv = ['iperf3', '-c', topo.addr.server, '-p', String(opts.port ?? IPERF_PORT), '-t', String(opts.seconds), '-J', ...extra];
-  if (opts.reverse) argv.push('-R');
-  // Generous timeout: connection setup, the test itself, and the result exchange.
-  const r = await topo.execAsync('client', argv, opts.seconds * 1000 + 15_000);
+export interface IperfRun {
+  /** server port (one test per port at a time) */
+  port?: number;
+  seconds: number;
+  /** seconds omitted at the start (-O) */
+  omit?: number;
+  /** TOS byte, e.g. 0xb8 for EF */
+  tos?: number;
+  /** parallel TCP streams (-P) */
+  streams?: number;
+  /** UDP at this rate (iperf3 -b syntax, e.g. '2M'); TCP when absent */
+  udpRate?: string;
+  /** UDP payload length (-l) */
+  length?: number;
+  /** TCP: send at most this rate per stream (iperf3 -b) */
+  tcpRate?: string;
+  /** server → client (-R) */
+  reverse?: boolean;
+}
+
+function argvOf(topo: Topology, r: IperfRun): string[] {
+  const argv = ['iperf3', '-c', topo.addr.server, '-p', String(r.port ?? IPERF_PORT), '-t', String(r.seconds), '-J'];
+  if (r.omit) argv.push('-O', String(r.omit));
+  if (r.tos !== undefined) argv.push('--tos', `0x${r.tos.toString(16)}`);
+  if (r.streams && r.streams > 1) argv.push('-P', String(r.streams));
+  if (r.udpRate !== undefined) argv.push('-u', '-b', r.udpRate);
+  else if (r.tcpRate !== undefined) argv.push('-b', r.tcpRate);
+  if (r.length) argv.push('-l', String(r.length));
+  if (r.reverse) argv.push('-R');
+  return argv;
+}
+
+/**
+ * Runs one iperf3 client and returns its JSON (throws with iperf3's message on failure). A server
+ * still finishing the previous test (at a few mbit the shaper's queue takes seconds to drain) answers
+ * "busy": that is retried for up to `busyWaitMs`.
+ */
+export async function iperfJson(topo: Topology, r: IperfRun, busyWaitMs = 15_000): Promise<Record<string, any>> {
+  const deadline = Date.now() + busyWaitMs;
+  for (;;) {
+    try {
+      return await iperfOnce(topo, r);
+    } catch (e) {
+      if (!/busy/.test((e as Error).message) || Date.now() > deadline) throw e;
+      await new Promise((res) => setTimeout(res, 500));
+    }
+  }
+}
+
+async function iperfOnce(topo: Topology, r: IperfRun): Promise<Record<string, any>> {
+  const res = await topo.execAsync('client', argvOf(topo, r), (r.seconds + (r.omit ?? 0)) * 1000 + 20_000);
   let json: Record<string, any>;
   try {
-    json = JSON.parse(r.stdout) as Record<string, any>;
+    json = JSON.parse(res.stdout) as Record<string, any>;
   } catch {
-    throw new Error(`iperf3 gave no JSON (exit ${r.code}, signal ${r.signal}): ${r.stderr.trim() || r.stdout.slice(0, 300)}`);
+    throw new Error(`iperf3 gave no JSON (exit ${res.code}, signal ${res.signal}): ${res.stderr.trim() || res.stdout.slice(0, 300)}`);
   }
-  if (json.error) throw new Error(`iperf3: ${json.error}`);
+  if (json.error) throw new Error(`iperf3 (port ${r.port ?? IPERF_PORT}): ${json.error}`);
   return json;
 }
 
 /** One TCP test; throws if iperf3 fails. */
-export async function iperfTcp(topo: Topology, opts: IperfClientOptions): Promise<TcpResult> {
-  const extra = opts.streams && opts.streams > 1 ? ['-P', String(opts.streams)] : [];
-  const j = await iperfClient(topo, extra, opts);
-  return parseTcp(j);
+export async function iperfTcp(topo: Topology, r: IperfRun): Promise<TcpResult> {
+  return parseTcp(await iperfJson(topo, r));
 }
 
 export function parseTcp(j: Record<string, any>): TcpResult {
+  const streams = (j.end?.streams ?? []) as Array<Record<string, any>>;
   const recv = j.end?.sum_received;
   const sent = j.end?.sum_sent;
-  if (!recv || !sent) throw new Error('iperf3 TCP JSON without end.sum_received/sum_sent');
+  if (!recv) throw new Error('iperf3 TCP JSON without end.sum_received');
   return {
+    perStreamBps: streams.map((s) => Number(s.receiver?.bits_per_second ?? 0)),
     goodputBps: Number(recv.bits_per_second),
-    sentBps: Number(sent.bits_per_second),
-    retransmits: Number(sent.retransmits ?? 0),
+    sentBps: Number(sent?.bits_per_second ?? NaN),
+    retransmits: Number(sent?.retransmits ?? 0),
     seconds: Number(recv.seconds),
   };
 }
 
-export interface UdpOptions extends IperfClientOptions {
-  /** datagram payload length in bytes (iperf3 -l); 64 for a small-packet rate test */
-  length?: number;
-  /** offered rate, iperf3 -b syntax ('0' = as fast as possible) */
-  bandwidth?: string;
-}
-
-/** One UDP test; throws if iperf3 fails. */
-export async function iperfUdp(topo: Topology, opts: UdpOptions): Promise<UdpResult> {
-  const extra = ['-u', '-b', opts.bandwidth ?? '0'];
-  if (opts.length) extra.push('-l', String(opts.length));
-  const j = await iperfClient(topo, extra, opts);
-  return parseUdp(j);
+/** One UDP test at `r.udpRate` (iperf3 -b syntax, '0' = as fast as possible); throws if iperf3 fails. */
+export async function iperfUdp(topo: Topology, r: IperfRun & { udpRate: string }): Promise<UdpResult> {
+  const j = await iperfJson(topo, r);
+  const u = parseUdp(j);
+  const recvBytes = Number(j.end?.sum_received?.bytes ?? NaN);
+  const len = Number(j.start?.test_start?.blksize ?? r.length ?? 1448);
+  u.deliveredBps = Number.isFinite(recvBytes) ? (recvBytes * 8) / u.seconds : ((u.packets - u.lost) * len * 8) / u.seconds;
+  return u;
 }
 
 export function parseUdp(j: Record<string, any>): UdpResult {
@@ -155,6 +211,7 @@ export function parseUdp(j: Record<string, any>): UdpResult {
     jitterMs: Number(recv?.jitter_ms ?? sum.jitter_ms ?? 0),
     seconds,
     sentBps: Number(j.end?.sum_sent?.bits_per_second ?? sum.bits_per_second),
+    deliveredBps: NaN,
   };
 }
 
@@ -195,12 +252,4 @@ export function parsePing(text: string): PingResult {
     minMs: sorted.length ? sorted[0]! : NaN,
     maxMs: sorted.length ? sorted[sorted.length - 1]! : NaN,
   };
-}
-
-/** Median of a list of numbers (NaN for an empty list). */
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return NaN;
-  const s = [...values].sort((x, y) => x - y);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }

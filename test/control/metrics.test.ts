@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type MetricsServer, createMetricsRegistry, parseListenAddress, startMetricsServer } from '../../src/control/metrics';
 import { SojournHistogram, SojournTable } from '../../src/control/sojourn';
-import type { LinkTree } from '../../src/control/tree';
+import type { ShapedSide } from '../../src/control/tree';
 import { Arena } from '../../src/packet/arena';
 import { createQdiscEnv } from '../../src/qdisc/env';
 import { Fifo } from '../../src/qdisc/fifo';
@@ -80,9 +80,9 @@ describe('metrics over HTTP', () => {
     ingress.parent = TC_H_INGRESS;
     const sojournE = new SojournTable();
     const sojournI = new SojournTable();
-    const links: LinkTree[] = [
-      { dev: 'tq0', direction: 'egress', root, sojourn: sojournE },
-      { dev: 'tq0', direction: 'ingress', root: ingress, sojourn: sojournI },
+    const links: ShapedSide[] = [
+      { dev: 'tq0', direction: 'egress', tree: { root }, sojourn: sojournE },
+      { dev: 'tq0', direction: 'ingress', tree: { root: ingress }, sojourn: sojournI },
     ];
 
     for (let i = 0; i < 5; i++) offer(arena, root, clock, c1, 200); // 3 queued, 2 tail-dropped
@@ -164,7 +164,7 @@ describe('metrics over HTTP', () => {
     const arena = new Arena(16);
     const clock = new ManualClock();
     let root: Qdisc = new FakePrio(tcHandle(1, 0), arena, [5, 5]);
-    const server = await startMetricsServer('0', () => [{ dev: 'tq0', direction: 'egress', root }]);
+    const server = await startMetricsServer('0', () => [{ dev: 'tq0', direction: 'egress', tree: { root } }]);
     servers.push(server);
     expect(server.host).toBe('127.0.0.1');
     let m = await scrape(server);

@@ -8,7 +8,7 @@ import {
   type ControlServer,
   ControlSocketError,
   EXIT_BAD_REQUEST,
-  GatewayNotRunningError,
+  ShaperNotRunningError,
   type TcHandler,
   defaultControlPath,
   handlerFromExecute,
@@ -98,7 +98,7 @@ describe('control socket', () => {
     );
     expect(child.signal).toBe('SIGKILL');
     expect(lstatSync(path).isSocket()).toBe(true); // the stale file is there
-    await expect(sendTc(path, ['qdisc', 'show'])).rejects.toBeInstanceOf(GatewayNotRunningError);
+    await expect(sendTc(path, ['qdisc', 'show'])).rejects.toBeInstanceOf(ShaperNotRunningError);
     await start(echo);
     expect((await sendTc(path, ['qdisc', 'show'])).stdout).toBe('ran qdisc show\n');
   });
@@ -172,7 +172,7 @@ describe('control socket', () => {
 
   it('a client with no server gets a clear "no tunqos running" error', async () => {
     const err = await sendTc(join(dir, 'absent.sock'), ['qdisc', 'show']).catch((e) => e);
-    expect(err).toBeInstanceOf(GatewayNotRunningError);
+    expect(err).toBeInstanceOf(ShaperNotRunningError);
     expect(err.message).toBe(`no tunqos running at ${join(dir, 'absent.sock')} (start one with tunqos run ...)`);
   });
 

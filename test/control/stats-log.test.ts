@@ -2,19 +2,19 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { SojournTable } from '../../src/control/sojourn';
-import { installSnapshotSignal, sampleRates, snapshot } from '../../src/control/stats-log';
-import type { LinkTree } from '../../src/control/tree';
+import { logSnapshot, sampleRates, snapshot } from '../../src/control/stats-log';
+import type { ShapedSide } from '../../src/control/tree';
 import { Arena } from '../../src/packet/arena';
 import { tcHandle } from '../../src/qdisc/qdisc';
 import { NS_PER_MS, NS_PER_SEC } from '../../src/time/clock';
 import { makePacket } from '../support/packets';
 import { FakePrio } from './fake-tree';
 
-function scenario(): { arena: Arena; root: FakePrio; links: LinkTree[]; send(classMinor: number, size: number, n: number): void } {
+function scenario(): { arena: Arena; root: FakePrio; links: ShapedSide[]; send(classMinor: number, size: number, n: number): void } {
   const arena = new Arena(64);
   const root = new FakePrio(tcHandle(1, 0), arena, [2, 50]);
   const sojourn = new SojournTable();
-  const links: LinkTree[] = [{ dev: 'tq0', direction: 'egress', root, sojourn }];
+  const links: ShapedSide[] = [{ dev: 'tq0', direction: 'egress', tree: { root }, sojourn }];
   return {
     arena,
     root,
@@ -73,8 +73,8 @@ describe('snapshot', () => {
   });
 });
 
-describe('installSnapshotSignal', () => {
-  it('logs the snapshot through pino when the signal arrives, until uninstalled', async () => {
+describe('logSnapshot', () => {
+  it('logs the snapshot through pino at info level', async () => {
     const s = scenario();
     s.send(2, 200, 1);
     const lines: string[] = [];
@@ -84,17 +84,12 @@ describe('installSnapshotSignal', () => {
         cb();
       },
     });
-    const logger = pino({ base: null }, sink);
-    const signal = 'SIGUSR2'; // not SIGUSR1 here: the test runner may use the inspector
-    const before = process.listenerCount(signal);
-    const uninstall = installSnapshotSignal(logger, () => s.links, signal);
-    process.emit(signal, signal);
+    logSnapshot(pino({ base: null }, sink), () => s.links);
     await new Promise((r) => setImmediate(r));
     expect(lines).toHaveLength(1);
     const rec = JSON.parse(lines[0]);
+    expect(rec.level).toBe(30);
     expect(rec.msg).toBe('tc statistics snapshot');
     expect(rec.stats.links[0].classes[1]).toMatchObject({ classid: '1:2', packets: 1, bytes: 200 });
-    uninstall();
-    expect(process.listenerCount(signal)).toBe(before);
   });
 });

@@ -1,5 +1,7 @@
 /**
- * `tunqos gateway`: the client/gateway/server namespace topology by hand.
+ * `tunqos gateway`: the namespace testbed (src/testbed/topology.ts) by hand: the client, gateway and
+ * server namespaces a shaper is tried in. The command keeps its name, `gateway`, the namespace in
+ * the middle where a shaper runs; the module is named for what it drives, the testbed.
  *
  *   tunqos gateway up [--mode kernel|tun|raw] [--both]   build it, print how to use it, wait for Ctrl-C,
  *                                                        remove everything
@@ -9,7 +11,7 @@ import type { Command } from 'commander';
 import { createTopology, sweep, type TopologyMode } from '../testbed/topology';
 import { TUNQOS_BIN } from '../testbed/tunqos-process';
 
-export function registerGateway(program: Command): void {
+export function registerTestbed(program: Command): void {
   const gw = program.command('gateway').description('client/gateway/server network namespaces for trying tunqos (root)');
 
   gw.command('up')
