@@ -81,8 +81,8 @@ describe('u32 through tc filter commands', () => {
   it('non-first fragments have no transport header: nexthdr keys do not match them', () => {
     const a = new Arena(8);
     const c = filters(a, ['filter add dev e parent 1: protocol ip prio 1 u32 match tcp dst 80 0xffff flowid 1:2']).chainFor(0x10000)!;
-    expect(c.classify(slot(a, ipv4({ dport: 80, frag: 0x2000 })), 0)).toBe(C(1, 2)); // first fragment (MF, offset 0)
-    expect(c.classify(slot(a, ipv4({ dport: 80, frag: 0x0005 })), 0)).toBe(CLS_NOMATCH);
+    expect(c.classify(slot(a, ipv4({ dport: 80, mf: true })), 0)).toBe(C(1, 2)); // first fragment (MF, offset 0)
+    expect(c.classify(slot(a, ipv4({ dport: 80, fragOffset: 5 })), 0)).toBe(CLS_NOMATCH);
   });
 
   it('kernel-style variable offset: link with offset at 0 mask 0f00 shift 6 finds TCP flags behind IP options', () => {
