@@ -139,7 +139,7 @@ function writeTransport(p: Uint8Array, dv: DataView, t: number, size: number, pr
  */
 function withPseudoHeader(p: Uint8Array, t: number, segment: number, proto: number): Uint8Array {
   const v6 = p[0] >> 4 === 6;
-  const pseudo = proto === IPPROTO.ICMP ? 0 : v6 ? 40 : 12;
+  const pseudo = v6 ? 40 : proto === IPPROTO.ICMP ? 0 : 12;
   const out = new Uint8Array(pseudo + segment);
   const dv = new DataView(out.buffer);
   if (v6) {
