@@ -21,7 +21,7 @@ import { createQdiscEnv } from '../src/qdisc/env';
 import { Fifo } from '../src/qdisc/fifo';
 import { type Clock, ManualClock, MonotonicClock } from '../src/time/clock';
 import { ManualTimer } from '../src/time/timer';
-import { ipv4Bytes } from '../test/support/packets';
+import { synthPacket } from '../src/packet/synth';
 import { seededRandom } from '../src/qdisc/env';
 
 v8.setFlagsFromString('--expose-gc');
@@ -56,7 +56,7 @@ function countGc(from: number, to: number): GcCounts {
 }
 
 /** A few distinct packets, injected by reference over and over. */
-const templates = [64, 200, 576, 1500].map((size, i) => ipv4Bytes({ size, sport: 1000 + i, dport: 5201 }));
+const templates = [64, 200, 576, 1500].map((size, i) => synthPacket({ size, sport: 1000 + i, dport: 5201 }));
 
 function forwarderSetup(clock: Clock) {
   const arena = new Arena();
