@@ -77,16 +77,22 @@ function forwarderSetup(clock: Clock) {
   return { arena, rx, tx, fwd };
 }
 
-function runForwarder(s: ReturnType<typeof forwarderSetup>, packets: number): void {
-  const { rx } = s;
+/** Offers `packets` from `traffic` (a power-of-two count) to `rx`, ROUND per readable event; `tick` runs after each round. */
+function offer(rx: MemoryLink, packets: number, traffic: readonly Uint8Array[], tick: (() => void) | null): void {
+  const mask = traffic.length - 1;
   let left = packets;
   let t = 0;
   while (left > 0) {
     const n = left < ROUND ? left : ROUND;
-    for (let i = 0; i < n; i++) rx.inject(templates[t++ & 3]);
+    for (let i = 0; i < n; i++) rx.inject(traffic[t++ & mask]);
     rx.signal();
+    if (tick !== null) tick();
     left -= n;
   }
+}
+
+function runForwarder(s: ReturnType<typeof forwarderSetup>, packets: number): void {
+  offer(s.rx, packets, templates, null);
 }
 
 /** The reference: the same injection, then only copy each packet into a slot and free it. */
@@ -165,21 +171,15 @@ function disciplineSetup(tc: string) {
   const timer = new ManualTimer();
   const fwd = new Forwarder({ rx, tx, arena, clock, timer, tree });
   fwd.start();
-  return { arena, rx, tree, clock, timer, fwd };
+  const tick = (): void => {
+    clock.advance(ROUND_NS);
+    timer.runDue(clock.now());
+  };
+  return { arena, rx, tree, fwd, tick };
 }
 
 function runDiscipline(s: ReturnType<typeof disciplineSetup>, packets: number): void {
-  const { rx, clock, timer } = s;
-  let left = packets;
-  let t = 0;
-  while (left > 0) {
-    const n = left < ROUND ? left : ROUND;
-    for (let i = 0; i < n; i++) rx.inject(mixed[t++ & 15]);
-    rx.signal();
-    clock.advance(ROUND_NS);
-    timer.runDue(clock.now());
-    left -= n;
-  }
+  offer(s.rx, packets, mixed, s.tick);
 }
 
 interface Result {

@@ -103,10 +103,18 @@ function hasPorts(proto: number): boolean {
   return proto === IPPROTO.TCP || proto === IPPROTO.UDP || proto === IPPROTO.UDPLITE || proto === IPPROTO.SCTP || proto === IPPROTO.DCCP;
 }
 
-/** the ports word is in the hash: a transport with ports, not a fragment, and its 4 bytes present */
-function portsAt(arena: Arena, id: number, len: number): number {
+/**
+ * Ends the hash of `nwords` words, adding the ports word first when there is one: a transport with
+ * ports, not a fragment, and its 4 bytes present.
+ */
+function finishWithPorts(arena: Arena, id: number, nwords: number): void {
   const l4 = arena.l4off[id];
-  return arena.frag[id] === FRAG_NONE && hasPorts(arena.l4proto[id]) && l4 >= 0 && l4 + 4 <= len ? l4 : -1;
+  if (arena.frag[id] !== FRAG_NONE || !hasPorts(arena.l4proto[id]) || l4 < 0 || l4 + 4 > arena.len[id]) {
+    finish(nwords);
+    return;
+  }
+  word(be32(arena.bytes, arena.offset(id) + l4));
+  finish(nwords + 1);
 }
 
 /** HalfSipHash-2-4 of the flow identity of packet `id` under `key`. Pure: changes nothing in the arena. */
@@ -125,25 +133,13 @@ function hashFlow(arena: Arena, id: number, key: FlowKey): void {
     word(be32(b, o + IPV4.SRC));
     word(be32(b, o + IPV4.DST));
     word(arena.l4proto[id]);
-    const ports = portsAt(arena, id, len);
-    if (ports < 0) {
-      finish(3);
-      return;
-    }
-    word(be32(b, o + ports));
-    finish(4);
+    finishWithPorts(arena, id, 3);
     return;
   }
   if ((flags & FLAG_IPV6) !== 0) {
     for (let i = IPV6.SRC; i < IPV6.HEADER_LEN; i += 4) word(be32(b, o + i)); // source and destination addresses
     word((be32(b, o + IPV6.VER_TC_FLOW) & 0x000fffff) | (arena.l4proto[id] << 24)); // flow label and final next header
-    const ports = portsAt(arena, id, len);
-    if (ports < 0) {
-      finish(9);
-      return;
-    }
-    word(be32(b, o + ports));
-    finish(10);
+    finishWithPorts(arena, id, 9);
     return;
   }
   // Not a packet we can parse: hash what there is (up to 16 bytes), so it still spreads.
