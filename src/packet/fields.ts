@@ -58,6 +58,8 @@ export const IPV6_EXT = {
 export const IPV6_OPT = { NEXT_HEADER: 0, LENGTH: 1, HEADER_LEN: 8 } as const;
 /** IPv6 fragment header (RFC 8200 §4.5): offset in 8-octet units << 3, two reserved bits, M */
 export const IPV6_FRAG = { NEXT_HEADER: 0, OFFSET_M: 2, HEADER_LEN: 8 } as const;
+/** the 13-bit fragment offset in the OFFSET_M word */
+export const IPV6_FRAG_OFFSET = 0xfff8;
 
 /** TCP header (RFC 9293 §3.1) */
 export const TCP = {

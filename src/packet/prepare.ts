@@ -18,7 +18,7 @@
  */
 import { type Arena, FLAG_ECT, FLAG_IPV4, FLAG_IPV6, FRAG_FIRST, FRAG_LATER, FRAG_NONE } from './arena';
 import { ECN_CE, ECN_NOT_ECT } from './ecn';
-import { be16, IPV4, IPV4_FRAG_OFFSET, IPV4_MF, IPV6, IPV6_EXT, IPV6_FRAG, IPV6_OPT } from './fields';
+import { be16, IPV4, IPV4_FRAG_OFFSET, IPV4_MF, IPV6, IPV6_EXT, IPV6_FRAG, IPV6_FRAG_OFFSET, IPV6_OPT } from './fields';
 
 export const PREP_OK = 0;
 export const PREP_TRUNCATED = 1; // shorter than the header it announces
@@ -86,7 +86,7 @@ function prepareIpv6(arena: Arena, id: number, b: Uint8Array, o: number, len: nu
       nh = next;
     } else if (nh === IPV6_EXT.FRAGMENT) {
       if (off + IPV6_FRAG.HEADER_LEN > len) break;
-      frag = (be16(b, o + off + IPV6_FRAG.OFFSET_M) & 0xfff8) !== 0 ? FRAG_LATER : FRAG_FIRST;
+      frag = (be16(b, o + off + IPV6_FRAG.OFFSET_M) & IPV6_FRAG_OFFSET) !== 0 ? FRAG_LATER : FRAG_FIRST;
       nh = b[o + off + IPV6_FRAG.NEXT_HEADER];
       off += IPV6_FRAG.HEADER_LEN;
     } else {
