@@ -11,7 +11,7 @@ import { FilterSet, parseFilterCommand } from '../src/tc/filter';
 import type { ParseContext } from '../src/tc/kinds';
 import { Args, tokensFromArgv } from '../src/tc/tokens';
 import type { FilterChain } from '../src/classify/chain';
-import { ipv4Bytes } from '../test/support/packets';
+import { allocPacket } from '../src/packet/synth';
 import { seededRandom } from '../src/qdisc/env';
 
 const arena = new Arena(256);
@@ -54,9 +54,7 @@ function packets(n: number): Int32Array {
   const ids = new Int32Array(16);
   for (let k = 0; k < 16; k++) {
     const i = n - 1 - k * Math.max(1, Math.floor(n / 16) - 1);
-    const id = arena.allocFrom(ipv4Bytes({ src: ((10 << 24) | i) >>> 0, dport: 80, proto: 6 }));
-    arena.flags[id] = 2;
-    ids[k] = id;
+    ids[k] = allocPacket(arena, { src: ((10 << 24) | i) >>> 0, dport: 80, proto: 6 });
   }
   return ids;
 }

@@ -18,7 +18,7 @@ import type { Qdisc, QdiscEnv } from '../src/qdisc/qdisc';
 import { Red, redEvalEwma, redEvalIdleDamping, redEvalP } from '../src/qdisc/red';
 import { Sfq } from '../src/qdisc/sfq';
 import { LINKLAYER_ETHERNET, Tbf } from '../src/qdisc/tbf';
-import { ipv4Bytes } from '../test/support/packets';
+import { synthPacket as ipv4Bytes } from '../src/packet/synth';
 
 export interface QdiscBenchCase {
   name: string;

@@ -3,7 +3,7 @@
  * way through readBatch/writeBatch, and the timerfd timer.
  *
  * Everything that creates a network device runs inside a fresh namespace `tq-addon-<pid>`, through
- * child processes (`ip netns exec NS node -e ...`: Node cannot setns itself). The namespace is deleted
+ * child processes (`ip netns exec NS node support/addon-child.cjs MODE NAME`: Node cannot setns itself). The namespace is deleted
  * in afterAll and on SIGINT/SIGTERM, which removes every device with it.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -21,69 +21,18 @@ import { type Qdisc, type QdiscOwner, TC_H_ROOT, XMIT_SUCCESS } from '../src/qdi
 import { PacketRing } from '../src/qdisc/ring';
 import { QdiscStats } from '../src/qdisc/stats';
 import { MonotonicClock, type Nanos } from '../src/time/clock';
-import { ipv4Bytes } from '../test/support/packets';
+import { synthPacket } from '../src/packet/synth';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ADDON = join(ROOT, 'build', 'Release', 'tunqos_native.node');
 const NS = `tq-addon-${process.pid}`;
 const isRoot = process.getuid?.() === 0;
 
-/** The child scripts: plain CommonJS, the addon required by path. Each prints JSON lines. */
-const CHILD = String.raw`
-const addon = require(process.env.ADDON);
-const mode = process.argv[1], name = process.argv[2];
-const say = (o) => process.stdout.write(JSON.stringify(o) + '\n');
-const fail = (e) => say({ error: e.message, code: e.code, errno: e.errno });
-if (mode === 'open-once') {
-  try { const t = addon.openTun(name, {}); say(t); addon.close(t.fd); } catch (e) { fail(e); }
-} else if (mode === 'hold') {
-  let t;
-  try { t = addon.openTun(name, {}); say(t); } catch (e) { fail(e); process.exit(0); }
-  process.stdin.on('data', () => {});
-  process.stdin.on('end', () => { addon.close(t.fd); say({ closed: true }); });
-} else if (mode === 'roundtrip') {
-  const { execFileSync } = require('node:child_process');
-  const dgram = require('node:dgram');
-  const t = addon.openTun(name, {});
-  execFileSync('ip', ['addr', 'add', '10.213.0.1/24', 'dev', name]);
-  execFileSync('ip', ['link', 'set', 'dev', name, 'up']);
-  const slot = 2048, arena = new ArrayBuffer(slot * 4), bytes = new Uint8Array(arena);
-  const lens = new Uint32Array(4), ids = new Int32Array([2, 3]), out = new Int32Array(4);
-  const sock = dgram.createSocket('udp4');
-  sock.bind(4000, '10.213.0.1', () => {
-    // 1) kernel -> TUN: a datagram to a peer routed into the device must be readable
-    const poller = new addon.Poller(t.fd, () => {
-      const n = addon.readBatch(t.fd, arena, slot, ids, lens, 2, out);
-      // skip anything but our IPv4 datagram (IPv6 is off in the namespace, but be robust)
-      let id = -1;
-      for (let i = 0; i < n; i++) if (bytes[ids[i] * slot] >> 4 === 4 && bytes[ids[i] * slot + 9] === 17) { id = ids[i]; break; }
-      if (id < 0) return;
-      poller.close();
-      if (id !== 2) { bytes.copyWithin(2 * slot, id * slot, id * slot + lens[id]); lens[2] = lens[id]; }
-      const o = 2 * slot, p = bytes.subarray(o, o + lens[2]);
-      const read = { len: lens[2], version: p[0] >> 4, proto: p[9], dst: Array.from(p.subarray(16, 20)).join('.'),
-        payload: Buffer.from(p.subarray(28)).toString() };
-      // 2) TUN -> kernel: the same packet with addresses and ports swapped comes back to our socket
-      for (let i = 0; i < 4; i++) { const a = p[12 + i]; p[12 + i] = p[16 + i]; p[16 + i] = a; }
-      const sp = p[20], sp2 = p[21]; p[20] = p[22]; p[21] = p[23]; p[22] = sp; p[23] = sp2;
-      p[26] = 0; p[27] = 0; // no UDP checksum
-      p[10] = 0; p[11] = 0; let s = 0; for (let i = 0; i < 20; i += 2) s += (p[i] << 8) | p[i + 1];
-      while (s > 0xffff) s = (s & 0xffff) + (s >>> 16); s = ~s & 0xffff; p[10] = s >> 8; p[11] = s & 255;
-      sock.on('message', (msg, rinfo) => {
-        say({ read, written, echoed: msg.toString(), from: rinfo.address + ':' + rinfo.port });
-        sock.close(); addon.close(t.fd);
-      });
-      const written = { consumed: addon.writeBatch(t.fd, arena, slot, new Int32Array([2]), lens, 1, out), errors: out[1], bytes: out[2] };
-    });
-    poller.start();
-    sock.send('hello-tun', 5000, '10.213.0.2');
-  });
-  setTimeout(() => { say({ error: 'timeout' }); process.exit(1); }, 5000).unref();
-}
-`;
+/** The child program (plain CommonJS, the addon required by path; it prints JSON lines): support/addon-child.cjs */
+const CHILD = join(ROOT, 'native-tests', 'support', 'addon-child.cjs');
 
 function nsChild(args: string[]): string[] {
-  return ['netns', 'exec', NS, process.execPath, '-e', CHILD, ...args];
+  return ['netns', 'exec', NS, process.execPath, CHILD, ...args];
 }
 
 function runChild(args: string[]): any[] {
@@ -274,7 +223,7 @@ describe('Forwarder on the timerfd timer (real time, no network)', () => {
     const root = new Paced(5e6);
     const fwd = new Forwarder({ rx, tx, clock, timer: new TimerfdTimer(), tree: { root } });
     fwd.start();
-    for (let i = 0; i < 5; i++) rx.inject(ipv4Bytes({ sport: i }));
+    for (let i = 0; i < 5; i++) rx.inject(synthPacket({ sport: i }));
     rx.signal();
     for (let waited = 0; tx.written.length < 5 && waited < 2000; waited += 10) await new Promise((r) => setTimeout(r, 10));
     fwd.stop();

@@ -12,10 +12,15 @@
  *   continue           → the next knode / the next instance is tried
  * Nothing decided → CLS_NOMATCH (the qdisc's default).
  *
- * `classifyTrace` runs the same lookup and records what was tried, for `tunqos classify`
- * (it allocates; the forwarder never calls it).
+ * `classifyTrace` runs the same loop with a trace sink that records what was tried, for `tunqos
+ * classify` (it allocates; the forwarder never calls it). On the fast path the sink is null and costs
+ * one test per instance tried.
+ *
+ * Where u32's `nexthdr+` keys start is worked out here once per packet, from what preparePacket
+ * recorded (arena.l4off, arena.frag), not re-read from the IP header by every instance.
  */
-import { FLAG_IPV4, FLAG_IPV6, type Arena } from '../packet/arena';
+import { FLAG_IPV4, FLAG_IPV6, FRAG_LATER, type Arena } from '../packet/arena';
+import { IPV6 } from '../packet/fields';
 import type { Nanos } from '../time/clock';
 import { CLS_NOMATCH, CLS_SHOT, type Classifier } from './classifier';
 import { actionName, TC_ACT_RECLASSIFY, TC_ACT_SHOT, TC_ACT_UNSPEC } from './action';
@@ -81,18 +86,35 @@ export class FilterChain implements Classifier {
   }
 
   classify(pkt: number, now: Nanos): number {
+    return this.run(pkt, now, null);
+  }
+
+  /** The same lookup, recording each instance tried (allocates: diagnostics only). */
+  classifyTrace(pkt: number, now: Nanos): TraceResult {
+    const steps: TraceStep[] = [];
+    return { result: this.run(pkt, now, steps), steps };
+  }
+
+  /** __tcf_classify: the instances in prio order until one decides; `trace` (or null) records each one tried */
+  private run(pkt: number, now: Nanos, trace: TraceStep[] | null): number {
     const a = this.arena;
     const base = pkt * a.slotSize;
     let len = a.len[pkt];
     if (len > a.slotSize) len = a.slotSize;
     const flags = a.flags[pkt];
+    // D3: nexthdr+ starts at the transport header: l4off for IPv4 (none in a non-first fragment),
+    // the end of the fixed header for IPv6 (u32 does not walk extension headers)
+    const l4off = a.l4off[pkt];
+    const nexthdr = (flags & FLAG_IPV6) !== 0 ? IPV6.HEADER_LEN : l4off < 0 ? 0 : l4off;
+    const transport = (flags & FLAG_IPV4) === 0 || a.frag[pkt] !== FRAG_LATER;
     const count = this.protos.length;
     let loops = 0;
     restart: for (;;) {
       for (let i = 0; i < count; i++) {
         if (!FilterChain.protoMatches(this.protos[i], flags)) continue;
         const prog = this.programs[i];
-        const r = prog.classify(this.roots[i], a.bytes, base, len, now);
+        const r = prog.classify(this.roots[i], a.bytes, base, len, nexthdr, transport, now);
+        if (trace !== null) trace.push(this.step(i, r));
         if (r === TC_ACT_UNSPEC) continue;
         if (r === TC_ACT_SHOT) return CLS_SHOT;
         if (r === TC_ACT_RECLASSIFY) {
@@ -108,33 +130,15 @@ export class FilterChain implements Classifier {
     }
   }
 
-  /** The same lookup, recording each instance tried (allocates: diagnostics only). */
-  classifyTrace(pkt: number, now: Nanos): TraceResult {
-    const a = this.arena;
-    const base = pkt * a.slotSize;
-    const len = Math.min(a.len[pkt], a.slotSize);
-    const flags = a.flags[pkt];
-    const steps: TraceStep[] = [];
-    let loops = 0;
-    for (let i = 0; i < this.entries.length; i++) {
-      const e = this.entries[i];
-      if (!FilterChain.protoMatches(e.protocol, flags)) continue;
-      const r = e.program.classify(e.root, a.bytes, base, len, now);
-      const step: TraceStep = { prio: e.prio, protocol: protocolName(e.protocol), nodesTried: e.program.visited, verdict: r === TC_ACT_UNSPEC ? 'no match' : actionName(r) };
-      if (r !== TC_ACT_UNSPEC && e.program.resNode >= 0) {
-        step.handle = formatU32Handle(e.program.nodes[e.program.resNode].handle);
-        step.classid = e.program.resClassid;
-      }
-      steps.push(step);
-      if (r === TC_ACT_UNSPEC) continue;
-      if (r === TC_ACT_SHOT) return { result: CLS_SHOT, steps };
-      if (r === TC_ACT_RECLASSIFY) {
-        if (++loops >= MAX_RECLASSIFY_LOOP) return { result: CLS_SHOT, steps };
-        i = -1;
-        continue;
-      }
-      return { result: e.program.resClassid, steps };
+  /** what instance `i` did with verdict `r`, for a trace */
+  private step(i: number, r: number): TraceStep {
+    const e = this.entries[i];
+    const prog = e.program;
+    const step: TraceStep = { prio: e.prio, protocol: protocolName(e.protocol), nodesTried: prog.visited, verdict: r === TC_ACT_UNSPEC ? 'no match' : actionName(r) };
+    if (r !== TC_ACT_UNSPEC && prog.resNode >= 0) {
+      step.handle = formatU32Handle(prog.nodes[prog.resNode].handle);
+      step.classid = prog.resClassid;
     }
-    return { result: CLS_NOMATCH, steps };
+    return step;
   }
 }

@@ -15,7 +15,7 @@
  * Handles are htid(12 bits):bucket(8):node(12), printed in hex as `800::800`.
  *
  * Differences from Linux (DESIGN.md D3): `off2` starts at the transport header of the packet (IHL×4
- * for IPv4, 40 for IPv6) instead of 0, so `nexthdr+N` keys mean "N bytes into the TCP/UDP header" as
+ * for IPv4, 40 for IPv6: u32 does not walk IPv6 extension headers, as Linux's doesn't) instead of 0, so `nexthdr+N` keys mean "N bytes into the TCP/UDP header" as
  * the seeds describe them; on a non-first fragment (no transport header) such keys do not match.
  * A link's explicit `offset` replaces that value exactly as in the kernel. As in Linux, a key that
  * reads past the packet ends the lookup of this u32 instance with no match.
@@ -175,7 +175,7 @@ export class U32Common {
   }
 }
 
-/** Result of U32Program.classify beyond the verdict. */
+/** nDown of a knode that links to no table */
 const NO_TABLE = -1;
 
 /**
@@ -311,25 +311,20 @@ export class U32Program {
 
   /**
    * u32_classify over the packet bytes[base, base+len). `root` is a table index.
+   * `nexthdr` is where `nexthdr+` keys start (D3: the transport header, from the arena's l4off), and
+   * `transport` says whether a transport header is there (false for a non-first fragment: such keys
+   * do not match, though an `eat` still moves by `nexthdr`). The filter chain works both out once per
+   * packet (FilterChain.classify), so no instance re-reads the IP header.
    * Returns a TC_ACT_* verdict; TC_ACT_UNSPEC (-1) means no match.
    */
-  classify(root: number, b: Uint8Array, base: number, len: number, now: Nanos): number {
+  classify(root: number, b: Uint8Array, base: number, len: number, nexthdr: number, transport: boolean, now: Nanos): number {
     let ht = root;
     let off = 0;
-    // D3: nexthdr+ starts at the transport header; -1 marks "none" (non-first fragment)
-    let off2 = 0;
-    let noTransport = false;
-    if (len > 0) {
-      const v = b[base] >> 4;
-      if (v === 4 && len >= 20) {
-        off2 = (b[base] & 0x0f) << 2;
-        if ((((b[base + 6] << 8) | b[base + 7]) & 0x1fff) !== 0) noTransport = true;
-      } else if (v === 6) off2 = 40;
-    }
-    let sel = 0;
+    let off2 = nexthdr;
+    let noTransport = !transport;
     let sdepth = 0;
-    let n = -1;
     let visited = 0;
+    let verdict = TC_ACT_UNSPEC;
     const kVal = this.kVal;
     const kMask = this.kMask;
     const kOff = this.kOff;
@@ -337,74 +332,52 @@ export class U32Program {
     const nNext = this.nNext;
     const nFlags = this.nFlags;
     this.resNode = -1;
-    nextHt: for (;;) {
-      n = this.bucketHead[this.tBucketBase[ht] + sel];
-      nextKnode: for (;;) {
-        while (n >= 0) {
-          visited++;
-          const ke = this.nKeyEnd[n];
-          for (let k = this.nKeyStart[n]; k < ke; k++) {
-            const om = kOffmask[k];
-            if (om !== 0 && noTransport) {
-              n = nNext[n];
-              continue nextKnode;
-            }
-            const toff = off + kOff[k] + (off2 & om);
-            if (toff < 0 || toff + 4 > len) {
-              this.visited = visited;
-              return TC_ACT_UNSPEC;
-            }
-            const p = base + toff;
-            const data = (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3];
-            if (((data ^ kVal[k]) & kMask[k]) !== 0) {
-              n = nNext[n];
-              continue nextKnode;
-            }
-          }
-          const down = this.nDown[n];
-          if (down < 0) {
-            if ((nFlags[n] & TC_U32_TERMINAL) !== 0) {
-              const r = this.terminal(n, len, now);
-              if (r !== TC_ACT_UNSPEC) {
-                this.visited = visited;
-                return r;
-              }
-            }
+    let n = this.bucketHead[this.tBucketBase[ht]];
+    lookup: for (;;) {
+      // 1. the next knode of this bucket list whose keys all match; a link descends into its table
+      nextKnode: while (n >= 0) {
+        visited++;
+        const ke = this.nKeyEnd[n];
+        for (let k = this.nKeyStart[n]; k < ke; k++) {
+          const om = kOffmask[k];
+          if (om !== 0 && noTransport) {
             n = nNext[n];
-            continue;
+            continue nextKnode;
           }
-          // push and descend into the linked table
-          if (sdepth >= TC_U32_MAXDEPTH) {
-            this.visited = visited;
-            return TC_ACT_UNSPEC; // "cls_u32: dead loop"
+          const toff = off + kOff[k] + (off2 & om);
+          if (toff < 0 || toff + 4 > len) break lookup; // a key past the packet ends this instance
+          const p = base + toff;
+          const data = (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3];
+          if (((data ^ kVal[k]) & kMask[k]) !== 0) {
+            n = nNext[n];
+            continue nextKnode;
           }
-          this.stackNode[sdepth] = n;
-          this.stackOff[sdepth] = off;
-          sdepth++;
-          ht = down;
-          sel = 0;
-          const divMask = this.tDivMask[ht];
-          const flags = nFlags[n];
-          if (divMask !== 0) {
-            const hp = off + this.nHoff[n];
-            if (hp < 0 || hp + 4 > len) {
-              this.visited = visited;
-              return TC_ACT_UNSPEC;
-            }
-            const q = base + hp;
-            const w = (b[q] << 24) | (b[q + 1] << 16) | (b[q + 2] << 8) | b[q + 3];
-            sel = divMask & ((w & this.nHmask[n]) >>> this.nFshift[n]);
-          }
-          if ((flags & (TC_U32_OFFSET | TC_U32_VAROFFSET | TC_U32_EAT)) === 0) continue nextHt;
+        }
+        const down = this.nDown[n];
+        if (down < 0) break; // a leaf knode matched
+        // push and descend into the linked table
+        if (sdepth >= TC_U32_MAXDEPTH) break lookup; // "cls_u32: dead loop"
+        this.stackNode[sdepth] = n;
+        this.stackOff[sdepth] = off;
+        sdepth++;
+        ht = down;
+        let sel = 0;
+        const divMask = this.tDivMask[ht];
+        const flags = nFlags[n];
+        if (divMask !== 0) {
+          const hp = off + this.nHoff[n];
+          if (hp < 0 || hp + 4 > len) break lookup;
+          const q = base + hp;
+          const w = (b[q] << 24) | (b[q + 1] << 16) | (b[q + 2] << 8) | b[q + 3];
+          sel = divMask & ((w & this.nHmask[n]) >>> this.nFshift[n]);
+        }
+        if ((flags & (TC_U32_OFFSET | TC_U32_VAROFFSET | TC_U32_EAT)) !== 0) {
           if ((flags & (TC_U32_OFFSET | TC_U32_VAROFFSET)) !== 0) {
             off2 = this.nOff[n] + 3;
             noTransport = false;
             if ((flags & TC_U32_VAROFFSET) !== 0) {
               const vp = off + this.nOffoff[n];
-              if (vp < 0 || vp + 2 > len) {
-                this.visited = visited;
-                return TC_ACT_UNSPEC;
-              }
+              if (vp < 0 || vp + 2 > len) break lookup;
               const h16 = (b[base + vp] << 8) | b[base + vp + 1];
               off2 += (h16 & this.nOffmask[n]) >> this.nOffshift[n];
             }
@@ -414,28 +387,30 @@ export class U32Program {
             off += off2;
             off2 = 0;
           }
-          if (off < len) continue nextHt;
-          break;
-        }
-        // pop: back to the linking knode, which may itself be terminal
-        if (sdepth > 0) {
-          sdepth--;
-          n = this.stackNode[sdepth];
-          off = this.stackOff[sdepth];
-          if ((nFlags[n] & TC_U32_TERMINAL) !== 0) {
-            const r = this.terminal(n, len, now);
-            if (r !== TC_ACT_UNSPEC) {
-              this.visited = visited;
-              return r;
-            }
+          if (off >= len) {
+            n = -1; // nothing left to read below: come straight back to the linking knode
+            break;
           }
-          n = nNext[n];
-          continue;
         }
-        this.visited = visited;
-        return TC_ACT_UNSPEC;
+        n = this.bucketHead[this.tBucketBase[ht] + sel];
       }
+      // 2. this list is exhausted: pop back to the linking knode, which may itself be terminal
+      if (n < 0) {
+        if (sdepth === 0) break;
+        sdepth--;
+        n = this.stackNode[sdepth];
+        off = this.stackOff[sdepth];
+      }
+      // 3. n matched (a leaf, or a link whose table gave nothing): a terminal knode decides unless
+      //    its actions say "continue"; otherwise the lookup goes on with the next knode
+      if ((nFlags[n] & TC_U32_TERMINAL) !== 0) {
+        verdict = this.terminal(n, len, now);
+        if (verdict !== TC_ACT_UNSPEC) break;
+      }
+      n = nNext[n];
     }
+    this.visited = visited;
+    return verdict;
   }
 
   private terminal(n: number, len: number, now: Nanos): number {

@@ -17,7 +17,8 @@
  * IPv6 packets cannot be sent on an AF_INET raw socket: they are counted as txErrors.
  */
 import { createRequire } from 'node:module';
-import { FLAG_IPV6, type Arena } from '../packet/arena';
+import { FLAG_IPV4, type Arena } from '../packet/arena';
+import { be32, IPV4 } from '../packet/fields';
 import { type Link, type LinkCounters, newLinkCounters } from './link';
 
 interface RawSocketWrap {
@@ -101,9 +102,9 @@ export class RawEgress implements Link {
       const id = ids[i];
       const off = id * arena.slotSize;
       const len = arena.len[id];
-      if (this.socket !== null && (arena.flags[id] & FLAG_IPV6) === 0 && len >= 20 && b[off] >> 4 === 4) {
-        const dst = ((b[off + 16] << 24) | (b[off + 17] << 16) | (b[off + 18] << 8) | b[off + 19]) >>> 0;
-        if (this.send(off, len, this.dstName(dst))) {
+      // FLAG_IPV4: preparePacket found a whole IPv4 header (IPv6 cannot go out of an AF_INET socket)
+      if (this.socket !== null && (arena.flags[id] & FLAG_IPV4) !== 0) {
+        if (this.send(off, len, this.dstName(be32(b, off + IPV4.DST)))) {
           sent++;
           this.counters.txBytes += len;
         }

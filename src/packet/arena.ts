@@ -10,15 +10,30 @@
  *   priority  Linux skb->priority, derived from TOS the way ip_forward() does (pfifo_fast, PRIO)
  *   enqTime   Nanos when the packet entered the root qdisc (sojourn time, latency metrics)
  *   flags     per-packet bits (FLAG_*)
+ * and what preparePacket (src/packet/prepare.ts) learnt when it validated the headers, so that no
+ * later stage parses them again (u32, the flow hash, ECN marking, the raw egress):
+ *   l4off     first byte after the IP header(s): IPv4 IHL × 4, IPv6 40 plus the extension headers
+ *             walked; the transport header is there unless `frag` is FRAG_LATER. -1 until prepared
+ *   l4proto   the protocol found at l4off (IPv4 protocol, IPv6 final next header; an extension
+ *             header type when the walk stopped at one)
+ *   frag      FRAG_NONE, FRAG_FIRST (offset 0, more to come: carries the transport header) or
+ *             FRAG_LATER (a non-first fragment: no transport header, its bytes are mid-datagram)
+ * The L3 kind is FLAG_IPV4 / FLAG_IPV6; a packet with neither was not prepared (tests only: the
+ * forwarder drops what preparePacket refuses).
  *
  * Slots are handed out from a free stack; `alloc()` returns -1 when the arena is exhausted, which the
  * forwarder counts as a drop. `free()` of a slot that is not in use throws: a double free is a bug in
  * a qdisc, and silent corruption of two queues would be much harder to find.
  */
+/** SFQ stored its keyed hash of the packet in `flowHash` */
 export const FLAG_HASHED = 1;
 export const FLAG_IPV4 = 2;
 export const FLAG_IPV6 = 4;
 export const FLAG_ECT = 8; // ECN-capable transport (ECT(0) or ECT(1)) at parse time
+
+export const FRAG_NONE = 0;
+export const FRAG_FIRST = 1;
+export const FRAG_LATER = 2;
 
 export const DEFAULT_SLOT_SIZE = 2048; // an MTU-sized packet (1500) plus room; must stay a multiple of 8
 export const DEFAULT_SLOT_COUNT = 16384;
@@ -34,6 +49,9 @@ export class Arena {
   readonly priority: Uint32Array;
   readonly enqTime: Float64Array;
   readonly flags: Uint8Array;
+  readonly l4off: Int32Array;
+  readonly l4proto: Uint8Array;
+  readonly frag: Uint8Array;
   private readonly freeStack: Int32Array;
   private readonly inUse: Uint8Array;
   private freeTop: number;
@@ -53,6 +71,9 @@ export class Arena {
     this.priority = new Uint32Array(slotCount);
     this.enqTime = new Float64Array(slotCount);
     this.flags = new Uint8Array(slotCount);
+    this.l4off = new Int32Array(slotCount).fill(-1);
+    this.l4proto = new Uint8Array(slotCount);
+    this.frag = new Uint8Array(slotCount);
     this.freeStack = new Int32Array(slotCount);
     this.inUse = new Uint8Array(slotCount);
     // Lowest ids on top so that a fresh arena hands out 0, 1, 2, ... (easier to read in tests).
@@ -81,6 +102,9 @@ export class Arena {
     this.priority[id] = 0;
     this.enqTime[id] = 0;
     this.flags[id] = 0;
+    this.l4off[id] = -1;
+    this.l4proto[id] = 0;
+    this.frag[id] = FRAG_NONE;
     return id;
   }
 

@@ -8,56 +8,45 @@
  * kernel's IP_ECN_set_ce does; IPv6 has no header checksum.
  * Reference: include/net/inet_ecn.h (INET_ECN_set_ce, IP_ECN_set_ce, IP6_ECN_set_ce).
  */
-import type { Arena } from './arena';
+import { type Arena, FLAG_IPV4, FLAG_IPV6 } from './arena';
 import { checksumUpdate16 } from './checksum';
+import { be16, IPV4, IPV6 } from './fields';
 
 export const ECN_NOT_ECT = 0;
 export const ECN_ECT_1 = 1;
 export const ECN_ECT_0 = 2;
 export const ECN_CE = 3;
 
-/** The ECN codepoint of packet `id`, or -1 when it is not an IP packet we can read. */
+/** The ECN codepoint of packet `id`, or -1 when it is not an IP packet preparePacket accepted. */
 export function ecnOf(arena: Arena, id: number): number {
-  const b = arena.bytes;
+  const flags = arena.flags[id];
   const o = arena.offset(id);
-  const len = arena.len[id];
-  if (len < 2) return -1;
-  const version = b[o] >> 4;
-  if (version === 4 && len >= 20) return b[o + 1] & 3;
-  if (version === 6 && len >= 40) return (b[o + 1] >> 4) & 3;
+  if ((flags & FLAG_IPV4) !== 0) return arena.bytes[o + IPV4.TOS] & 3;
+  if ((flags & FLAG_IPV6) !== 0) return (be16(arena.bytes, o + IPV6.VER_TC_FLOW) >> 4) & 3;
   return -1;
 }
 
 /**
  * Marks packet `id` CE when it is ECN-capable. Returns true when the packet now carries CE (it was
- * ECT(0), ECT(1) or already CE), false for Not-ECT and for anything that is not IPv4/IPv6.
+ * ECT(0), ECT(1) or already CE), false for Not-ECT and for anything preparePacket did not accept as
+ * IPv4/IPv6 (its FLAG_IPV4 / FLAG_IPV6 guarantee the header is there to patch).
  */
 export function setCe(arena: Arena, id: number): boolean {
+  const ecn = ecnOf(arena, id);
+  if (ecn === ECN_CE) return true;
+  if (ecn < 0 || ecn === ECN_NOT_ECT) return false;
   const b = arena.bytes;
   const o = arena.offset(id);
-  const len = arena.len[id];
-  if (len < 2) return false;
-  const version = b[o] >> 4;
-  if (version === 4) {
-    if (len < 20) return false;
-    const ecn = b[o + 1] & 3;
-    if (ecn === ECN_CE) return true;
-    if (ecn === ECN_NOT_ECT) return false;
-    const oldWord = (b[o] << 8) | b[o + 1];
-    const newWord = oldWord | ECN_CE;
-    const check = checksumUpdate16((b[o + 10] << 8) | b[o + 11], oldWord, newWord);
-    b[o + 1] |= ECN_CE;
-    b[o + 10] = check >>> 8;
-    b[o + 11] = check & 0xff;
+  if ((arena.flags[id] & FLAG_IPV4) !== 0) {
+    // IP_ECN_set_ce: the TOS byte shares a 16-bit word with version/IHL; patch the checksum for it
+    const oldWord = be16(b, o + IPV4.VER_IHL);
+    const check = checksumUpdate16(be16(b, o + IPV4.CHECKSUM), oldWord, oldWord | ECN_CE);
+    b[o + IPV4.TOS] |= ECN_CE;
+    b[o + IPV4.CHECKSUM] = check >>> 8;
+    b[o + IPV4.CHECKSUM + 1] = check & 0xff;
     return true;
   }
-  if (version === 6) {
-    if (len < 40) return false;
-    const ecn = (b[o + 1] >> 4) & 3;
-    if (ecn === ECN_CE) return true;
-    if (ecn === ECN_NOT_ECT) return false;
-    b[o + 1] |= ECN_CE << 4;
-    return true;
-  }
-  return false;
+  // IP6_ECN_set_ce: the ECN bits are bits 4-5 of the second byte; no header checksum
+  b[o + IPV6.VER_TC_FLOW + 1] |= ECN_CE << 4;
+  return true;
 }

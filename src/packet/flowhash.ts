@@ -6,14 +6,17 @@
  * (Aumasson & Bernstein). That is what this file computes: it needs only 32-bit integer operations,
  * so in JavaScript it runs on plain numbers, with no BigInt and no allocation.
  *
- * What is hashed (the flow identity, like the kernel's flow_keys):
+ * What is hashed (the flow identity, like the kernel's flow_keys). The headers are not parsed
+ * here: preparePacket already found the L3 kind, the transport offset and protocol and the fragment
+ * state, and the arena's columns say so.
  *  - IPv4: source, destination, protocol, and for TCP/UDP/UDP-Lite/SCTP/DCCP the two ports, read at
- *    the transport header (IHL × 4). Fragments carry no ports in the hash — not even the first one, as
- *    the kernel's dissector does without FLOW_DISSECTOR_F_PARSE_1ST_FRAG — so that every fragment of a
- *    datagram lands in the same flow and is never reordered against the others.
+ *    the transport header (l4off = IHL × 4). Fragments carry no ports in the hash — not even the first
+ *    one, as the kernel's dissector does without FLOW_DISSECTOR_F_PARSE_1ST_FRAG — so that every
+ *    fragment of a datagram lands in the same flow and is never reordered against the others.
  *  - IPv6: source, destination, flow label, the final next header after hop-by-hop / routing /
- *    destination-options / fragment extension headers, and the ports as above (none for fragments).
- *  - Anything else (or a header cut short): the first bytes we can see, so garbage still spreads out.
+ *    destination-options / fragment extension headers (l4proto), and the ports as above (none for
+ *    fragments).
+ *  - Anything else (a packet preparePacket did not accept: tests only): the first bytes we can see.
  * The key is 64 bits (two 32-bit words). Output is 32 bits; SFQ masks it with (divisor − 1).
  *
  * Differences from Linux: Linux hashes a struct flow_keys (with VLAN, tunnel keys, ICMP ids);
@@ -21,7 +24,8 @@
  * uniform, a new key re-randomises which flows collide.
  * Reference: include/linux/siphash.h, lib/siphash.c (hsiphash), net/core/flow_dissector.c.
  */
-import { type Arena, FLAG_HASHED } from './arena';
+import { type Arena, FLAG_IPV4, FLAG_IPV6, FRAG_NONE } from './arena';
+import { be32, IPPROTO, IPV4, IPV6 } from './fields';
 
 /** A 64-bit HalfSipHash key. */
 export interface FlowKey {
@@ -33,6 +37,12 @@ export interface FlowKey {
 export function randomFlowKey(random: () => number): FlowKey {
   return { k0: (random() * 4294967296) >>> 0, k1: (random() * 4294967296) >>> 0 };
 }
+
+// The hash leaves finish() and hashFlow() through this array, not as a return value: a uint32 above 2^30 returned
+// from a function V8 does not inline is boxed as a fresh HeapNumber (bench/memory.ts measured 8 bytes
+// a packet under SFQ). computeFlowHash below is small enough to be inlined, so the value it reads
+// here stays unboxed in its caller.
+const result = new Uint32Array(1);
 
 // HalfSipHash state. Module-level so that the per-packet path allocates nothing; the hash is
 // computed start to finish inside one call, so nothing can interleave.
@@ -73,8 +83,8 @@ function word(m: number): void {
   v0 ^= m;
 }
 
-/** the final block (message length in bytes in the top byte), 4 finalisation rounds */
-function finish(nwords: number): number {
+/** the final block (message length in bytes in the top byte), 4 finalisation rounds; the hash goes to result[0] */
+function finish(nwords: number): void {
   const b = (nwords * 4) << 24;
   v3 ^= b;
   sipRound();
@@ -85,65 +95,52 @@ function finish(nwords: number): number {
   sipRound();
   sipRound();
   sipRound();
-  return (v1 ^ v3) >>> 0;
-}
-
-function be32(b: Uint8Array, o: number): number {
-  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+  result[0] = v1 ^ v3;
 }
 
 /** protocols whose first 4 transport bytes are source and destination port */
 function hasPorts(proto: number): boolean {
-  return proto === 6 || proto === 17 || proto === 136 || proto === 132 || proto === 33;
+  return proto === IPPROTO.TCP || proto === IPPROTO.UDP || proto === IPPROTO.UDPLITE || proto === IPPROTO.SCTP || proto === IPPROTO.DCCP;
 }
 
-/** HalfSipHash-2-4 of the flow identity of packet `id` under `key`. Pure: stores nothing. */
+/**
+ * Ends the hash of `nwords` words, adding the ports word first when there is one: a transport with
+ * ports, not a fragment, and its 4 bytes present.
+ */
+function finishWithPorts(arena: Arena, id: number, nwords: number): void {
+  const l4 = arena.l4off[id];
+  if (arena.frag[id] !== FRAG_NONE || !hasPorts(arena.l4proto[id]) || l4 < 0 || l4 + 4 > arena.len[id]) {
+    finish(nwords);
+    return;
+  }
+  word(be32(arena.bytes, arena.offset(id) + l4));
+  finish(nwords + 1);
+}
+
+/** HalfSipHash-2-4 of the flow identity of packet `id` under `key`. Pure: changes nothing in the arena. */
 export function computeFlowHash(arena: Arena, id: number, key: FlowKey): number {
+  hashFlow(arena, id, key);
+  return result[0];
+}
+
+function hashFlow(arena: Arena, id: number, key: FlowKey): void {
   const b = arena.bytes;
   const o = arena.offset(id);
   const len = arena.len[id];
+  const flags = arena.flags[id];
   begin(key);
-  const version = len > 0 ? b[o] >> 4 : 0;
-  if (version === 4 && len >= 20) {
-    const ihl = (b[o] & 0x0f) * 4;
-    const proto = b[o + 9];
-    const frag = ((b[o + 6] << 8) | b[o + 7]) & 0x3fff; // MF flag + fragment offset
-    word(be32(b, o + 12));
-    word(be32(b, o + 16));
-    word(proto);
-    if (frag === 0 && hasPorts(proto) && ihl >= 20 && ihl + 4 <= len) {
-      word(be32(b, o + ihl));
-      return finish(4);
-    }
-    return finish(3);
+  if ((flags & FLAG_IPV4) !== 0) {
+    word(be32(b, o + IPV4.SRC));
+    word(be32(b, o + IPV4.DST));
+    word(arena.l4proto[id]);
+    finishWithPorts(arena, id, 3);
+    return;
   }
-  if (version === 6 && len >= 40) {
-    let nh = b[o + 6];
-    let off = 40;
-    let fragment = false;
-    // Walk the common extension headers (at most a few; each is length-checked).
-    for (let i = 0; i < 8; i++) {
-      if (nh === 0 || nh === 43 || nh === 60) {
-        if (off + 8 > len) break;
-        const next = b[o + off];
-        off += (b[o + off + 1] + 1) * 8;
-        nh = next;
-      } else if (nh === 44) {
-        if (off + 8 > len) break;
-        fragment = true;
-        nh = b[o + off];
-        off += 8;
-      } else {
-        break;
-      }
-    }
-    for (let i = 8; i < 40; i += 4) word(be32(b, o + i)); // source and destination addresses
-    word((be32(b, o) & 0x000fffff) | (nh << 24)); // flow label and final next header
-    if (!fragment && hasPorts(nh) && off + 4 <= len) {
-      word(be32(b, o + off));
-      return finish(10);
-    }
-    return finish(9);
+  if ((flags & FLAG_IPV6) !== 0) {
+    for (let i = IPV6.SRC; i < IPV6.HEADER_LEN; i += 4) word(be32(b, o + i)); // source and destination addresses
+    word((be32(b, o + IPV6.VER_TC_FLOW) & 0x000fffff) | (arena.l4proto[id] << 24)); // flow label and final next header
+    finishWithPorts(arena, id, 9);
+    return;
   }
   // Not a packet we can parse: hash what there is (up to 16 bytes), so it still spreads.
   let n = 0;
@@ -152,20 +149,5 @@ export function computeFlowHash(arena: Arena, id: number, key: FlowKey): number 
     n++;
   }
   word(len);
-  return finish(n + 1);
-}
-
-/** The process-wide key for cached flow hashes (drawn once at start-up). */
-export const DEFAULT_FLOW_KEY: FlowKey = randomFlowKey(Math.random);
-
-/**
- * The packet's flow hash under the process-wide key, cached in arena.flowHash (FLAG_HASHED) so that
- * every consumer after the first reads it for free.
- */
-export function flowHash(arena: Arena, id: number): number {
-  if ((arena.flags[id] & FLAG_HASHED) !== 0) return arena.flowHash[id];
-  const h = computeFlowHash(arena, id, DEFAULT_FLOW_KEY);
-  arena.flowHash[id] = h;
-  arena.flags[id] |= FLAG_HASHED;
-  return h;
+  finish(n + 1);
 }

@@ -10,12 +10,9 @@
  * pcapng is not read (tcpdump -w writes classic pcap; convert with `editcap -F pcap`).
  * Reference: https://wiki.wireshark.org/Development/LibpcapFileFormat, pcap-linktype(7).
  */
-export const LINKTYPE_NULL = 0;
-export const LINKTYPE_ETHERNET = 1;
-export const LINKTYPE_RAW = 101;
-export const LINKTYPE_LINUX_SLL = 113;
-export const LINKTYPE_IPV4 = 228;
-export const LINKTYPE_IPV6 = 229;
+/** the link types read (pcap-linktype(7) numbers) */
+export const LINKTYPE = { NULL: 0, ETHERNET: 1, RAW: 101, LINUX_SLL: 113, IPV4: 228, IPV6: 229 } as const;
+const LINKTYPES_READ: readonly number[] = Object.values(LINKTYPE);
 
 export interface PcapPacket {
   /** record index, 1-based (as Wireshark numbers frames) */
@@ -43,7 +40,7 @@ export function readPcap(buf: Uint8Array): PcapContents {
   else if (magicBE === 0x0a0d0d0a) throw new PcapError('pcapng is not supported: convert it with `editcap -F pcap IN OUT`');
   else throw new PcapError(`not a pcap file (magic 0x${magicBE.toString(16)})`);
   const linkType = dv.getUint32(20, little) & 0x0fffffff;
-  if (![LINKTYPE_NULL, LINKTYPE_ETHERNET, LINKTYPE_RAW, LINKTYPE_LINUX_SLL, LINKTYPE_IPV4, LINKTYPE_IPV6].includes(linkType)) {
+  if (!LINKTYPES_READ.includes(linkType)) {
     throw new PcapError(`unsupported link type ${linkType} (supported: raw IP 101/228/229, Ethernet 1, Linux SLL 113, NULL 0)`);
   }
   const packets: PcapPacket[] = [];
@@ -69,11 +66,11 @@ export function readPcap(buf: Uint8Array): PcapContents {
 
 function ipPayload(d: Uint8Array, linkType: number, little: boolean): Uint8Array | null {
   switch (linkType) {
-    case LINKTYPE_RAW:
-    case LINKTYPE_IPV4:
-    case LINKTYPE_IPV6:
+    case LINKTYPE.RAW:
+    case LINKTYPE.IPV4:
+    case LINKTYPE.IPV6:
       return d;
-    case LINKTYPE_ETHERNET: {
+    case LINKTYPE.ETHERNET: {
       if (d.length < 14) return null;
       let type = (d[12] << 8) | d[13];
       let off = 14;
@@ -83,12 +80,12 @@ function ipPayload(d: Uint8Array, linkType: number, little: boolean): Uint8Array
       }
       return type === 0x0800 || type === 0x86dd ? d.subarray(off) : null;
     }
-    case LINKTYPE_LINUX_SLL: {
+    case LINKTYPE.LINUX_SLL: {
       if (d.length < 16) return null;
       const type = (d[14] << 8) | d[15];
       return type === 0x0800 || type === 0x86dd ? d.subarray(16) : null;
     }
-    case LINKTYPE_NULL: {
+    case LINKTYPE.NULL: {
       if (d.length < 4) return null;
       const fam = little ? d[0] | (d[1] << 8) : (d[2] << 8) | d[3];
       return fam === 2 || fam === 10 || fam === 24 || fam === 28 || fam === 30 ? d.subarray(4) : null;
@@ -99,7 +96,7 @@ function ipPayload(d: Uint8Array, linkType: number, little: boolean): Uint8Array
 }
 
 /** Writes a classic pcap (microseconds, little endian) — for tests and for recording tunqos traffic. */
-export function writePcap(packets: readonly Uint8Array[], linkType = LINKTYPE_RAW): Uint8Array {
+export function writePcap(packets: readonly Uint8Array[], linkType: number = LINKTYPE.RAW): Uint8Array {
   const size = 24 + packets.reduce((s, p) => s + 16 + p.length, 0);
   const out = new Uint8Array(size);
   const dv = new DataView(out.buffer);

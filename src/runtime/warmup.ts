@@ -17,6 +17,7 @@ import { Forwarder } from '../forwarder/forwarder';
 import type { QdiscTree } from '../qdisc/qdisc';
 import { MemoryLink } from '../link/memory';
 import type { Arena } from '../packet/arena';
+import { ipv4Addr, synthPacket } from '../packet/synth';
 import { ManualClock } from '../time/clock';
 import { ManualTimer } from '../time/timer';
 
@@ -28,34 +29,15 @@ export interface WarmUpResult {
 
 /** A small valid IPv4 packet of the given protocol, size, TOS and ports. */
 function syntheticPacket(i: number): Uint8Array {
-  const protos = [17, 6, 1];
-  const proto = protos[i % 3];
-  const size = [64, 200, 576, 1500][(i >> 2) % 4];
-  const p = new Uint8Array(size);
-  p[0] = 0x45;
-  p[1] = [0x00, 0xb8, 0x10, 0x02][(i >> 4) % 4];
-  p[2] = size >> 8;
-  p[3] = size & 0xff;
-  p[8] = 64;
-  p[9] = proto;
-  p[12] = 10;
-  p[15] = 1 + (i % 7);
-  p[16] = 10;
-  p[17] = 1;
-  p[19] = 1 + (i % 5);
-  const sport = 1024 + i * 7;
-  const dport = [22, 80, 5201, 5202, 53, 443][i % 6];
-  p[20] = (sport >> 8) & 0xff;
-  p[21] = sport & 0xff;
-  p[22] = dport >> 8;
-  p[23] = dport & 0xff;
-  if (proto === 6) p[32] = 0x50;
-  let sum = 0;
-  for (let k = 0; k < 20; k += 2) sum += (p[k] << 8) | p[k + 1];
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  p[10] = (~sum >> 8) & 0xff;
-  p[11] = ~sum & 0xff;
-  return p;
+  return synthPacket({
+    proto: [17, 6, 1][i % 3],
+    size: [64, 200, 576, 1500][(i >> 2) % 4],
+    tos: [0x00, 0xb8, 0x10, 0x02][(i >> 4) % 4],
+    src: ipv4Addr(10, 0, 0, 1 + (i % 7)),
+    dst: ipv4Addr(10, 1, 0, 1 + (i % 5)),
+    sport: (1024 + i * 7) & 0xffff,
+    dport: [22, 80, 5201, 5202, 53, 443][i % 6],
+  });
 }
 
 /**

@@ -16,6 +16,7 @@
  */
 import { CLS_NOMATCH, CLS_SHOT, type Classifier } from '../classify/classifier';
 import type { Arena } from '../packet/arena';
+import { summarize } from '../packet/format';
 import { preparePacket, PREP_OK, PREP_REASON_NAMES } from '../packet/prepare';
 import { type Qdisc, type QdiscClass, XMIT_DROP, isClassful, formatHandle, type QdiscTree } from '../qdisc/qdisc';
 import type { DeviceModel } from './device';
@@ -51,38 +52,6 @@ function runFilters(filters: Classifier | null, at: number, pkt: number, now: nu
     return r.result;
   }
   return filters.classify(pkt, now);
-}
-
-/** A one-line description: `tcp 10.0.0.1:1234 > 10.0.1.1:80 len 60 tos 0x00`. */
-export function summarize(b: Uint8Array): string {
-  if (b.length < 1) return 'empty packet';
-  const v = b[0] >> 4;
-  if (v === 4 && b.length >= 20) {
-    const ihl = (b[0] & 0x0f) * 4;
-    const proto = b[9];
-    const src = `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
-    const dst = `${b[16]}.${b[17]}.${b[18]}.${b[19]}`;
-    const len = (b[2] << 8) | b[3];
-    const tos = `tos 0x${b[1].toString(16).padStart(2, '0')}`;
-    const frag = ((b[6] & 0x1f) << 8) | b[7];
-    const ports = frag === 0 && b.length >= ihl + 4 ? [(b[ihl] << 8) | b[ihl + 1], (b[ihl + 2] << 8) | b[ihl + 3]] : null;
-    if ((proto === 6 || proto === 17) && ports) return `${proto === 6 ? 'tcp' : 'udp'} ${src}:${ports[0]} > ${dst}:${ports[1]} len ${len} ${tos}`;
-    if (proto === 1 && b.length >= ihl + 2) return `icmp ${src} > ${dst} type ${b[ihl]} code ${b[ihl + 1]} len ${len} ${tos}`;
-    return `ip proto ${proto} ${src} > ${dst} len ${len} ${tos}`;
-  }
-  if (v === 6 && b.length >= 40) {
-    const hex = (o: number): string => {
-      const w: string[] = [];
-      for (let i = 0; i < 16; i += 2) w.push(((b[o + i] << 8) | b[o + i + 1]).toString(16));
-      return w.join(':').replace(/(^|:)0(:0)+(:|$)/, '::');
-    };
-    const nh = b[6];
-    const ports = (nh === 6 || nh === 17) && b.length >= 44 ? `:${(b[40] << 8) | b[41]}` : '';
-    const dports = (nh === 6 || nh === 17) && b.length >= 44 ? `:${(b[42] << 8) | b[43]}` : '';
-    const name = nh === 6 ? 'tcp6' : nh === 17 ? 'udp6' : `ip6 nh ${nh}`;
-    return `${name} ${hex(8)}${ports} > ${hex(24)}${dports} len ${40 + ((b[4] << 8) | b[5])}`;
-  }
-  return `not IP (${b.length} bytes)`;
 }
 
 interface Leaf {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Arena } from '../../src/packet/arena';
-import { Ipv4View, PKT_BAD_HEADER, PKT_BAD_VERSION, PKT_NO_TRANSPORT, PKT_OK, PKT_TRUNCATED } from '../../src/packet/ipv4';
+import { Ipv4View } from '../../src/packet/ipv4';
+import { PKT_BAD_HEADER, PKT_BAD_VERSION, PKT_NO_TRANSPORT, PKT_OK, PKT_TRUNCATED } from '../../src/packet/view';
 import { Ipv6View } from '../../src/packet/ipv6';
 import { TcpView } from '../../src/packet/tcp';
 import { UdpView } from '../../src/packet/udp';
@@ -54,10 +55,10 @@ describe('IPv4 and TCP views', () => {
     ip.reset(a.allocFrom(ipv4({ proto: 17, sport: 53, dport: 5353, payload: 10 })));
     expect(udp.reset(ip)).toBe(PKT_OK);
     expect([udp.sport, udp.dport, udp.length, udp.payloadLength]).toEqual([53, 5353, 18, 10]);
-    ip.reset(a.allocFrom(ipv4({ proto: 1, sport: 3, dport: 1 })));
+    ip.reset(a.allocFrom(ipv4({ proto: 1, icmpType: 3, icmpCode: 1 })));
     expect(icmp.reset(ip)).toBe(PKT_OK);
     expect([icmp.type, icmp.code]).toEqual([3, 1]);
-    ip.reset(a.allocFrom(ipv4({ proto: 17, frag: 0x0010 })));
+    ip.reset(a.allocFrom(ipv4({ proto: 17, fragOffset: 16 })));
     expect([ip.isFragment, ip.fragmentOffset]).toEqual([true, 16]);
     expect(udp.reset(ip)).toBe(PKT_NO_TRANSPORT);
     expect(udp.sport).toBe(0);
