@@ -169,7 +169,7 @@ function disciplineSetup(tc: string) {
   const tx = new MemoryLink(arena, { name: 'mem1', record: false });
   const clock = new ManualClock(1e9);
   const timer = new ManualTimer();
-  const fwd = new Forwarder({ rx, tx, arena, clock, timer, tree });
+  const fwd = new Forwarder({ rx, tx, clock, timer, tree });
   fwd.start();
   const tick = (): void => {
     clock.advance(ROUND_NS);
