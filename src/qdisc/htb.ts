@@ -33,6 +33,8 @@
  * Default bursts are larger than tc's (see defaultBurst).
  *
  * Reference: net/sched/sch_htb.c (Linux 6.18), iproute2 tc/q_htb.c, tc-htb(8), LARTC §9.5.5.
+ * Longer than the tree's 500-line rule on purpose: a port that mirrors one kernel file, sch_htb.c
+ * (its building blocks are in htb-class.ts, the shared qdisc plumbing in base.ts and child.ts).
  */
 import { CLS_NOMATCH, CLS_SHOT } from '../classify/classifier';
 import type { Nanos } from '../time/clock';

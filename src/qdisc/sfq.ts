@@ -22,6 +22,7 @@
  * Differences from Linux: the optional per-flow RED (redflowlimit ...) is not offered; the periodic
  * re-key is lazy (see above).
  * Reference: net/sched/sch_sfq.c, tc/q_sfq.c, tc-sfq(8), LARTC §9.2.3.
+ * Longer than the tree's 500-line rule on purpose: a port that mirrors one kernel file, sch_sfq.c.
  */
 import { CLS_SHOT } from '../classify/classifier';
 import { type FlowKey, computeFlowHash, randomFlowKey } from '../packet/flowhash';
