@@ -8,34 +8,25 @@
  * Differences from Linux: none in behaviour; `pfifo_head_drop` is not offered.
  * Reference: net/sched/sch_fifo.c, tc-pfifo(8), LARTC §14.1.
  */
-import type { Classifier } from '../classify/classifier';
 import type { Nanos } from '../time/clock';
+import { QdiscBase, purgeRing, qdiscDrop } from './base';
 import { PacketRing } from './ring';
-import { type Qdisc, type QdiscEnv, type QdiscOwner, TC_H_ROOT, XMIT_DROP, XMIT_SUCCESS, reduceBacklog } from './qdisc';
-import { DropReason, QdiscStats } from './stats';
+import { type QdiscEnv, XMIT_SUCCESS } from './qdisc';
+import { DropReason } from './stats';
 
 export interface FifoOptions {
   /** packets (pfifo) or bytes (bfifo); undefined: the default from the device */
   limit?: number;
 }
 
-export class Fifo implements Qdisc {
-  readonly kind: 'pfifo' | 'bfifo';
-  handle: number;
-  parent = TC_H_ROOT;
-  readonly stats = new QdiscStats();
-  filters: Classifier | null = null;
-  owner: QdiscOwner | null = null;
-  wakeAt: Nanos = Infinity;
+export class Fifo extends QdiscBase {
+  declare readonly kind: 'pfifo' | 'bfifo';
   /** packets (pfifo) or bytes (bfifo) */
   limit: number;
   private readonly ring: PacketRing;
-  private readonly env: QdiscEnv;
 
   constructor(kind: 'pfifo' | 'bfifo', handle: number, env: QdiscEnv, opts: FifoOptions = {}) {
-    this.kind = kind;
-    this.handle = handle;
-    this.env = env;
+    super(kind, handle, env);
     this.limit = opts.limit ?? Fifo.defaultLimit(kind, env);
     // Even a bfifo never holds more packets than the arena has slots.
     this.ring = new PacketRing(kind === 'pfifo' ? Math.max(1, this.limit) : env.arena.slotCount);
@@ -48,23 +39,15 @@ export class Fifo implements Qdisc {
   enqueue(pkt: number, _now: Nanos): number {
     const len = this.env.arena.len[pkt];
     const full = this.kind === 'pfifo' ? this.stats.qlen >= this.limit : this.stats.backlog + len > this.limit;
-    if (full || !this.ring.push(pkt)) {
-      this.stats.countDrop(DropReason.QueueFull);
-      this.env.arena.free(pkt);
-      return XMIT_DROP;
-    }
-    this.stats.qlen++;
-    this.stats.backlog += len;
+    if (full || !this.ring.push(pkt)) return qdiscDrop(this.stats, this.env.arena, pkt, DropReason.QueueFull);
+    this.stats.countQueued(len);
     return XMIT_SUCCESS;
   }
 
   dequeue(_now: Nanos): number {
     const pkt = this.ring.shift();
     if (pkt < 0) return -1;
-    const len = this.env.arena.len[pkt];
-    this.stats.qlen--;
-    this.stats.backlog -= len;
-    this.stats.countSent(len);
+    this.stats.countDequeued(this.env.arena.len[pkt]);
     return pkt;
   }
 
@@ -82,17 +65,7 @@ export class Fifo implements Qdisc {
   }
 
   reset(): void {
-    let packets = 0;
-    let bytes = 0;
-    for (let pkt = this.ring.shift(); pkt >= 0; pkt = this.ring.shift()) {
-      const len = this.env.arena.len[pkt];
-      this.stats.countDrop(DropReason.Purge);
-      this.env.arena.free(pkt);
-      packets++;
-      bytes += len;
-    }
-    this.stats.qlen = 0;
-    this.stats.backlog = 0;
-    reduceBacklog(this, packets, bytes);
+    const packets = this.ring.length;
+    this.purged(packets, purgeRing(this.ring, this.stats, this.env.arena));
   }
 }

@@ -284,3 +284,24 @@ export class WaitQueue {
     cl.heapIdx = i;
   }
 }
+
+/**
+ * htb_accnt_tokens: the rate bucket of `cl` after `diff` ns of credit (already capped at mbuffer)
+ * and `len` bytes sent: full at `buffer`, and never deeper in debt than mbuffer.
+ */
+export function accountTokens(cl: HtbClass, len: number, diff: Nanos): void {
+  let toks = diff + cl.tokens;
+  if (toks > cl.buffer) toks = cl.buffer;
+  toks -= cl.cost(len, cl.rateNs);
+  if (toks <= -cl.mbuffer) toks = 1 - cl.mbuffer;
+  cl.tokens = toks;
+}
+
+/** htb_accnt_ctokens: the same for the ceil bucket (`ctokens`, full at `cbuffer`) */
+export function accountCtokens(cl: HtbClass, len: number, diff: Nanos): void {
+  let toks = diff + cl.ctokens;
+  if (toks > cl.cbuffer) toks = cl.cbuffer;
+  toks -= cl.cost(len, cl.ceilNs);
+  if (toks <= -cl.mbuffer) toks = 1 - cl.mbuffer;
+  cl.ctokens = toks;
+}

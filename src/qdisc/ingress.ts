@@ -13,31 +13,24 @@
  * Differences from Linux: the child tree (a tunqos extension); Linux's ingress holds no packets.
  * Reference: net/sched/sch_ingress.c, tc-ingress in tc(8), LARTC §14.4.
  */
-import { CLS_SHOT, type Classifier } from '../classify/classifier';
+import { CLS_SHOT } from '../classify/classifier';
 import type { Nanos } from '../time/clock';
+import { QdiscBase, qdiscDrop } from './base';
+import { attachChild, dequeueChild, detachChild, enqueueChild } from './child';
 import { Fifo } from './fifo';
-import { type Qdisc, type QdiscEnv, type QdiscOwner, TC_H_INGRESS, XMIT_DROP, reduceBacklog } from './qdisc';
-import { DropReason, QdiscStats } from './stats';
+import { type Qdisc, type QdiscEnv, TC_H_INGRESS } from './qdisc';
+import { DropReason } from './stats';
 
 export const INGRESS_HANDLE = 0xffff0000;
 
-export class IngressQdisc implements Qdisc, QdiscOwner {
-  readonly kind = 'ingress';
-  handle: number;
-  parent = TC_H_INGRESS;
-  readonly stats = new QdiscStats();
-  filters: Classifier | null = null;
-  owner: QdiscOwner | null = null;
-  wakeAt: Nanos = Infinity;
+export class IngressQdisc extends QdiscBase {
   /** the qdisc packets go to after the filters: a grafted tree, or the pass-through FIFO */
   child: Qdisc;
   /** true when `child` is the built-in pass-through FIFO (not shown by `tc qdisc show`) */
   childIsDefault = true;
-  private readonly env: QdiscEnv;
 
   constructor(handle: number, env: QdiscEnv) {
-    this.handle = handle;
-    this.env = env;
+    super('ingress', handle, env, TC_H_INGRESS);
     this.child = IngressQdisc.passThrough(env, handle);
     this.child.owner = this;
   }
@@ -50,30 +43,20 @@ export class IngressQdisc implements Qdisc, QdiscOwner {
 
   enqueue(pkt: number, now: Nanos): number {
     if (this.filters !== null && this.filters.classify(pkt, now) === CLS_SHOT) {
-      this.stats.countDrop(DropReason.Police);
-      this.env.arena.free(pkt);
-      return XMIT_DROP;
+      return qdiscDrop(this.stats, this.env.arena, pkt, DropReason.Police);
     }
-    const child = this.child;
-    const qlen = child.stats.qlen;
-    const backlog = child.stats.backlog;
-    const verdict = child.enqueue(pkt, now);
-    this.stats.qlen += child.stats.qlen - qlen;
-    this.stats.backlog += child.stats.backlog - backlog;
-    return verdict;
+    // The child's drops stay in the child's counters (see the header): not carried (seen null).
+    return enqueueChild(this.stats, this.child, null, pkt, now);
   }
 
   dequeue(now: Nanos): number {
     const child = this.child;
-    const pkt = child.dequeue(now);
+    const pkt = dequeueChild(this.stats, child, now);
     if (pkt < 0) {
       this.wakeAt = child.wakeAt;
       return -1;
     }
-    const len = this.env.arena.len[pkt];
-    this.stats.qlen--;
-    this.stats.backlog -= len;
-    this.stats.countSent(len);
+    this.stats.countSent(this.env.arena.len[pkt]);
     this.wakeAt = Infinity;
     return pkt;
   }
@@ -83,15 +66,8 @@ export class IngressQdisc implements Qdisc, QdiscOwner {
   }
 
   reset(): void {
-    this.child.reset();
-    this.stats.qlen = 0;
-    this.stats.backlog = 0;
-  }
-
-  childReduced(_child: Qdisc, packets: number, bytes: number): void {
-    this.stats.qlen -= packets;
-    this.stats.backlog -= bytes;
-    reduceBacklog(this, packets, bytes);
+    this.child.reset(); // reports through childReduced
+    this.purged(0, 0);
   }
 
   /**
@@ -100,16 +76,10 @@ export class IngressQdisc implements Qdisc, QdiscOwner {
    */
   setChild(q: Qdisc | null): Qdisc {
     const old = this.child;
-    // the old child's packets leave our counters now; the caller purges them
-    this.stats.qlen -= old.stats.qlen;
-    this.stats.backlog -= old.stats.backlog;
-    old.owner = null;
+    detachChild(this, old, false); // its packets leave our counters now; the caller purges them
     this.child = q ?? IngressQdisc.passThrough(this.env, this.handle);
     this.childIsDefault = q === null;
-    this.child.owner = this;
-    this.child.parent = this.handle;
-    this.stats.qlen += this.child.stats.qlen;
-    this.stats.backlog += this.child.stats.backlog;
+    attachChild(this, this.child, this.handle, null);
     return old;
   }
 }

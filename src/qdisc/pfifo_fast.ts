@@ -11,33 +11,24 @@
  * Differences from Linux: none in behaviour; statistics are kept (modern kernels keep them too).
  * Reference: net/sched/sch_generic.c (pfifo_fast_enqueue/dequeue), tc-pfifo_fast(8), LARTC §9.2.1.
  */
-import type { Classifier } from '../classify/classifier';
 import type { Nanos } from '../time/clock';
+import { QdiscBase, purgeRing, qdiscDrop } from './base';
 import { PacketRing } from './ring';
-import { type Qdisc, type QdiscEnv, type QdiscOwner, TC_H_ROOT, XMIT_DROP, XMIT_SUCCESS, reduceBacklog } from './qdisc';
-import { DropReason, QdiscStats } from './stats';
+import { type QdiscEnv, XMIT_SUCCESS } from './qdisc';
+import { DropReason } from './stats';
 
 export const PFIFO_FAST_BANDS = 3;
 /** prio2band of sch_generic.c: priority → band */
 export const DEFAULT_PRIOMAP: readonly number[] = [1, 2, 2, 2, 1, 2, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1];
 
-export class PfifoFast implements Qdisc {
-  readonly kind = 'pfifo_fast';
-  handle: number;
-  parent = TC_H_ROOT;
-  readonly stats = new QdiscStats();
-  filters: Classifier | null = null;
-  owner: QdiscOwner | null = null;
-  wakeAt: Nanos = Infinity;
+export class PfifoFast extends QdiscBase {
   /** packets per band */
   readonly limit: number;
   readonly priomap = new Uint8Array(DEFAULT_PRIOMAP);
   private readonly bands: PacketRing[];
-  private readonly env: QdiscEnv;
 
   constructor(handle: number, env: QdiscEnv) {
-    this.handle = handle;
-    this.env = env;
+    super('pfifo_fast', handle, env);
     this.limit = Math.max(1, env.txQueueLen);
     this.bands = [new PacketRing(this.limit), new PacketRing(this.limit), new PacketRing(this.limit)];
   }
@@ -50,13 +41,8 @@ export class PfifoFast implements Qdisc {
   enqueue(pkt: number, _now: Nanos): number {
     const arena = this.env.arena;
     const band = this.priomap[arena.priority[pkt] & 15];
-    if (!this.bands[band].push(pkt)) {
-      this.stats.countDrop(DropReason.QueueFull);
-      arena.free(pkt);
-      return XMIT_DROP;
-    }
-    this.stats.qlen++;
-    this.stats.backlog += arena.len[pkt];
+    if (!this.bands[band].push(pkt)) return qdiscDrop(this.stats, arena, pkt, DropReason.QueueFull);
+    this.stats.countQueued(arena.len[pkt]);
     return XMIT_SUCCESS;
   }
 
@@ -64,10 +50,7 @@ export class PfifoFast implements Qdisc {
     for (let band = 0; band < PFIFO_FAST_BANDS; band++) {
       const pkt = this.bands[band].shift();
       if (pkt >= 0) {
-        const len = this.env.arena.len[pkt];
-        this.stats.qlen--;
-        this.stats.backlog -= len;
-        this.stats.countSent(len);
+        this.stats.countDequeued(this.env.arena.len[pkt]);
         return pkt;
       }
     }
@@ -85,16 +68,10 @@ export class PfifoFast implements Qdisc {
   reset(): void {
     let packets = 0;
     let bytes = 0;
-    for (let band = 0; band < PFIFO_FAST_BANDS; band++) {
-      for (let pkt = this.bands[band].shift(); pkt >= 0; pkt = this.bands[band].shift()) {
-        bytes += this.env.arena.len[pkt];
-        packets++;
-        this.stats.countDrop(DropReason.Purge);
-        this.env.arena.free(pkt);
-      }
+    for (const ring of this.bands) {
+      packets += ring.length;
+      bytes += purgeRing(ring, this.stats, this.env.arena);
     }
-    this.stats.qlen = 0;
-    this.stats.backlog = 0;
-    reduceBacklog(this, packets, bytes);
+    this.purged(packets, bytes);
   }
 }

@@ -17,22 +17,12 @@
  */
 import { CLS_NOMATCH, CLS_SHOT, type Classifier } from '../classify/classifier';
 import type { Nanos } from '../time/clock';
+import { QdiscBase, qdiscDrop } from './base';
+import { attachChild, dequeueChild, detachChild, enqueueChild, graftChild } from './child';
 import { Fifo } from './fifo';
 import { DEFAULT_PRIOMAP } from './pfifo_fast';
-import {
-  type ClassfulQdisc,
-  type Qdisc,
-  type QdiscClass,
-  type QdiscEnv,
-  type QdiscOwner,
-  TC_H_ROOT,
-  XMIT_DROP,
-  reduceBacklog,
-  tcHandle,
-  tcMajor,
-  tcMinor,
-} from './qdisc';
-import { DropReason, QdiscStats, absorbChildDrops } from './stats';
+import { type ClassfulQdisc, type Qdisc, type QdiscClass, type QdiscEnv, tcHandle, tcMajor, tcMinor } from './qdisc';
+import { DropReason, type QdiscStats } from './stats';
 
 export const TCQ_PRIO_BANDS = 16;
 export const TCQ_MIN_PRIO_BANDS = 2;
@@ -63,14 +53,7 @@ export class PrioBand implements QdiscClass {
   }
 }
 
-export class Prio implements ClassfulQdisc, QdiscOwner {
-  readonly kind = 'prio';
-  handle: number;
-  parent = TC_H_ROOT;
-  readonly stats = new QdiscStats();
-  filters: Classifier | null = null;
-  owner: QdiscOwner | null = null;
-  wakeAt: Nanos = Infinity;
+export class Prio extends QdiscBase implements ClassfulQdisc {
   bands: number;
   readonly priomap = new Uint8Array(16);
   private bandList: PrioBand[] = [];
@@ -78,11 +61,9 @@ export class Prio implements ClassfulQdisc, QdiscOwner {
   private leaves: Qdisc[] = [];
   /** per band: the leaf's drops by reason already carried into this qdisc's counters */
   private seenDrops: Float64Array[] = [];
-  private readonly env: QdiscEnv;
 
   constructor(handle: number, env: QdiscEnv, opts: PrioOptions = defaultPrioOptions()) {
-    this.handle = handle;
-    this.env = env;
+    super('prio', handle, env);
     this.bands = 0;
     this.tune(opts);
   }
@@ -98,9 +79,7 @@ export class Prio implements ClassfulQdisc, QdiscOwner {
       if (b >= opts.bands) throw new RangeError(`prio: priomap element ${b} is out of bands`);
     }
     for (let i = this.bands - 1; i >= opts.bands; i--) {
-      const band = this.bandList[i];
-      band.leaf.reset();
-      band.leaf.owner = null;
+      detachChild(this, this.bandList[i].leaf, true);
     }
     this.bandList.length = Math.min(this.bandList.length, opts.bands);
     for (let i = this.bands; i < opts.bands; i++) {
@@ -115,8 +94,7 @@ export class Prio implements ClassfulQdisc, QdiscOwner {
 
   private defaultLeaf(classid: number): Qdisc {
     const leaf = new Fifo('pfifo', 0, this.env);
-    leaf.parent = classid;
-    leaf.owner = this;
+    attachChild(this, leaf, classid, null);
     return leaf;
   }
 
@@ -142,21 +120,8 @@ export class Prio implements ClassfulQdisc, QdiscOwner {
 
   enqueue(pkt: number, now: Nanos): number {
     const band = this.classify(pkt, now);
-    if (band < 0) {
-      this.stats.countDrop(DropReason.Police);
-      this.env.arena.free(pkt);
-      return XMIT_DROP;
-    }
-    const child = this.leaves[band];
-    const cs = child.stats;
-    const qlen0 = cs.qlen;
-    const backlog0 = cs.backlog;
-    const drops0 = cs.drops;
-    const ret = child.enqueue(pkt, now);
-    this.stats.qlen += cs.qlen - qlen0;
-    this.stats.backlog += cs.backlog - backlog0;
-    if (cs.drops !== drops0) absorbChildDrops(this.stats, cs, this.seenDrops[band]);
-    return ret;
+    if (band < 0) return qdiscDrop(this.stats, this.env.arena, pkt, DropReason.Police);
+    return enqueueChild(this.stats, this.leaves[band], this.seenDrops[band], pkt, now);
   }
 
   dequeue(now: Nanos): number {
@@ -165,12 +130,7 @@ export class Prio implements ClassfulQdisc, QdiscOwner {
     for (let i = 0; i < leaves.length; i++) {
       const child = leaves[i];
       if (child.stats.qlen === 0) continue;
-      const cs = child.stats;
-      const backlog0 = cs.backlog;
-      const qlen0 = cs.qlen;
-      const pkt = child.dequeue(now);
-      this.stats.qlen += cs.qlen - qlen0;
-      this.stats.backlog += cs.backlog - backlog0;
+      const pkt = dequeueChild(this.stats, child, now);
       if (pkt >= 0) {
         this.stats.countSent(this.env.arena.len[pkt]);
         this.wakeAt = Infinity;
@@ -190,12 +150,6 @@ export class Prio implements ClassfulQdisc, QdiscOwner {
       if (pkt >= 0) return pkt;
     }
     return -1;
-  }
-
-  childReduced(_child: Qdisc, packets: number, bytes: number): void {
-    this.stats.qlen -= packets;
-    this.stats.backlog -= bytes;
-    reduceBacklog(this, packets, bytes);
   }
 
   classes(): QdiscClass[] {
@@ -220,17 +174,9 @@ export class Prio implements ClassfulQdisc, QdiscOwner {
     const cls = this.bandList[band];
     const old = cls.leaf;
     const next = child ?? this.defaultLeaf(classid);
-    // Purge the old leaf while it is still ours, so its packets are reported through childReduced.
-    old.reset();
-    old.owner = null;
-    next.owner = this;
-    next.parent = classid;
-    // A grafted qdisc may already hold packets (tc replace): count them in.
-    this.stats.qlen += next.stats.qlen;
-    this.stats.backlog += next.stats.backlog;
+    graftChild(this, old, next, classid, this.seenDrops[band]);
     cls.leaf = next;
     this.leaves[band] = next;
-    this.seenDrops[band].set(next.stats.dropsByReason);
     return old;
   }
 

@@ -20,6 +20,10 @@
  *    parent with `reduceBacklog()`, as the kernel's qdisc_tree_reduce_backlog() does.
  *
  * Handles are tc handles as 32-bit unsigned numbers: major << 16 | minor (`1:` = 0x00010000).
+ *
+ * Writing a discipline: extend QdiscBase (base.ts), which holds the fields below and the default
+ * childReduced; a classful one moves its children's packets through child.ts (enqueueChild,
+ * dequeueChild, graftChild), which keeps the "read before and after" rule above in one place.
  */
 import type { Arena } from '../packet/arena';
 import type { Classifier } from '../classify/classifier';

@@ -20,12 +20,13 @@
  * bfifo) but resets the average, as Linux does.
  * Reference: include/net/red.h, net/sched/sch_red.c, tc/q_red.c, tc/tc_red.c, tc-red(8), LARTC §14.5.
  */
-import type { Classifier } from '../classify/classifier';
 import { setCe } from '../packet/ecn';
 import { NS_PER_MS, type Nanos } from '../time/clock';
+import { QdiscBase, qdiscDrop } from './base';
+import { dequeueChild, enqueueChild } from './child';
 import { Fifo } from './fifo';
-import { type Qdisc, type QdiscEnv, type QdiscOwner, TC_H_ROOT, XMIT_DROP, reduceBacklog } from './qdisc';
-import { DropReason, QdiscStats } from './stats';
+import { type QdiscEnv, XMIT_DROP } from './qdisc';
+import { DropReason } from './stats';
 
 export const TC_RED_ECN = 1;
 export const TC_RED_HARDDROP = 2;
@@ -58,14 +59,7 @@ export const RED_DONT_MARK = 0;
 export const RED_PROB_MARK = 1;
 export const RED_HARD_MARK = 2;
 
-export class Red implements Qdisc, QdiscOwner {
-  readonly kind = 'red';
-  handle: number;
-  parent = TC_H_ROOT;
-  readonly stats = new QdiscStats();
-  filters: Classifier | null = null;
-  owner: QdiscOwner | null = null;
-  wakeAt: Nanos = Infinity;
+export class Red extends QdiscBase {
   params: RedParams;
   child: Fifo;
   // red_parms (derived)
@@ -92,11 +86,9 @@ export class Red implements Qdisc, QdiscOwner {
   forcedMark = 0;
   pdrop = 0;
   other = 0;
-  private readonly env: QdiscEnv;
 
   constructor(handle: number, env: QdiscEnv, params: RedParams) {
-    this.handle = handle;
-    this.env = env;
+    super('red', handle, env);
     this.params = params;
     this.child = new Fifo('bfifo', 0, env, { limit: params.limit });
     this.child.owner = this;
@@ -227,31 +219,28 @@ export class Red implements Qdisc, QdiscOwner {
       this.stats.overlimits++;
       if ((flags & TC_RED_ECN) === 0) {
         this.probDrop++;
-        return this.congestionDrop(pkt, DropReason.RedEarly);
+        return qdiscDrop(this.stats, arena, pkt, DropReason.RedEarly);
       }
       if (setCe(arena, pkt)) this.probMark++;
       else if ((flags & TC_RED_NODROP) === 0) {
         this.probDrop++;
-        return this.congestionDrop(pkt, DropReason.RedEarly);
+        return qdiscDrop(this.stats, arena, pkt, DropReason.RedEarly);
       }
     } else if (verdict === RED_HARD_MARK) {
       this.stats.overlimits++;
       if ((flags & TC_RED_HARDDROP) !== 0 || (flags & TC_RED_ECN) === 0) {
         this.forcedDrop++;
-        return this.congestionDrop(pkt, DropReason.RedForced);
+        return qdiscDrop(this.stats, arena, pkt, DropReason.RedForced);
       }
       if (setCe(arena, pkt)) this.forcedMark++;
       else if ((flags & TC_RED_NODROP) === 0) {
         this.forcedDrop++;
-        return this.congestionDrop(pkt, DropReason.RedForced);
+        return qdiscDrop(this.stats, arena, pkt, DropReason.RedForced);
       }
     }
-    const cs = this.child.stats;
-    const qlen0 = cs.qlen;
-    const backlog0 = cs.backlog;
-    const ret = this.child.enqueue(pkt, now);
-    this.stats.qlen += cs.qlen - qlen0;
-    this.stats.backlog += cs.backlog - backlog0;
+    // The bfifo's overflow is RED's pdrop, counted here as one queue_full drop (sch_red.c), so the
+    // child's drops are not carried (seen null).
+    const ret = enqueueChild(this.stats, this.child, null, pkt, now);
     if (ret === XMIT_DROP) {
       this.pdrop++;
       this.stats.countDrop(DropReason.QueueFull);
@@ -259,20 +248,9 @@ export class Red implements Qdisc, QdiscOwner {
     return ret;
   }
 
-  private congestionDrop(pkt: number, reason: typeof DropReason.RedEarly | typeof DropReason.RedForced): number {
-    this.stats.countDrop(reason);
-    this.env.arena.free(pkt);
-    return XMIT_DROP;
-  }
-
   dequeue(now: Nanos): number {
     this.tick(now);
-    const cs = this.child.stats;
-    const qlen0 = cs.qlen;
-    const backlog0 = cs.backlog;
-    const pkt = this.child.dequeue(now);
-    this.stats.qlen += cs.qlen - qlen0;
-    this.stats.backlog += cs.backlog - backlog0;
+    const pkt = dequeueChild(this.stats, this.child, now);
     if (pkt >= 0) {
       this.stats.countSent(this.env.arena.len[pkt]);
       return pkt;
@@ -283,12 +261,6 @@ export class Red implements Qdisc, QdiscOwner {
 
   peek(now: Nanos): number {
     return this.child.peek(now);
-  }
-
-  childReduced(_child: Qdisc, packets: number, bytes: number): void {
-    this.stats.qlen -= packets;
-    this.stats.backlog -= bytes;
-    reduceBacklog(this, packets, bytes);
   }
 
   reset(): void {

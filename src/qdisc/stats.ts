@@ -74,34 +74,28 @@ export class QdiscStats {
   readonly dropsByReason = new Float64Array(DROP_REASON_NAMES.length);
   readonly rate = new RateEstimator();
 
+  /** qdisc_qstats_drop, by reason */
   countDrop(reason: DropReasonCode): void {
     this.drops++;
     this.dropsByReason[reason]++;
   }
 
+  /** qdisc_bstats_update: a packet of `bytes` was sent */
   countSent(bytes: number): void {
     this.bytes += bytes;
     this.packets++;
   }
-}
 
-/**
- * Carries into `parent` the drops a child counted since the last call, reason by reason, and returns
- * how many. `seen` holds the child's per-reason counts already carried: one array per child, set to
- * the child's counts when it is grafted. Called on the rare path where a child's drop count moved, so
- * a RED early drop under PRIO shows as `red_early` at the root, not as a generic queue overflow.
- */
-export function absorbChildDrops(parent: QdiscStats, child: QdiscStats, seen: Float64Array): number {
-  const by = child.dropsByReason;
-  let total = 0;
-  for (let r = 0; r < by.length; r++) {
-    const d = by[r] - seen[r];
-    if (d !== 0) {
-      parent.dropsByReason[r] += d;
-      seen[r] = by[r];
-      total += d;
-    }
+  /** sch->q.qlen++ and qdisc_qstats_backlog_inc: a packet of `len` bytes joined the queue */
+  countQueued(len: number): void {
+    this.qlen++;
+    this.backlog += len;
   }
-  parent.drops += total;
-  return total;
+
+  /** sch->q.qlen--, qdisc_qstats_backlog_dec and qdisc_bstats_update: a packet of `len` bytes left and was sent */
+  countDequeued(len: number): void {
+    this.qlen--;
+    this.backlog -= len;
+    this.countSent(len);
+  }
 }

@@ -23,20 +23,11 @@
  */
 import type { Classifier } from '../classify/classifier';
 import { NS_PER_SEC, type Nanos } from '../time/clock';
+import { QdiscBase, qdiscDrop } from './base';
+import { attachChild, dequeueChild, enqueueChild, graftChild } from './child';
 import { Fifo } from './fifo';
-import {
-  type ClassfulQdisc,
-  type Qdisc,
-  type QdiscClass,
-  type QdiscEnv,
-  type QdiscOwner,
-  TC_H_ROOT,
-  XMIT_DROP,
-  reduceBacklog,
-  tcHandle,
-  tcMajor,
-} from './qdisc';
-import { DROP_REASON_NAMES, DropReason, QdiscStats, absorbChildDrops } from './stats';
+import { type ClassfulQdisc, type Qdisc, type QdiscClass, type QdiscEnv, tcHandle, tcMajor } from './qdisc';
+import { DROP_REASON_NAMES, DropReason, type QdiscStats } from './stats';
 
 export const LINKLAYER_ETHERNET = 1;
 export const LINKLAYER_ATM = 2;
@@ -85,14 +76,7 @@ export class TbfClass implements QdiscClass {
   }
 }
 
-export class Tbf implements ClassfulQdisc, QdiscOwner {
-  readonly kind = 'tbf';
-  handle: number;
-  parent = TC_H_ROOT;
-  readonly stats = new QdiscStats();
-  filters: Classifier | null = null;
-  owner: QdiscOwner | null = null;
-  wakeAt: Nanos = Infinity;
+export class Tbf extends QdiscBase implements ClassfulQdisc {
   opts: TbfOptions;
   child: Qdisc;
   /** the child's drops by reason already carried into this qdisc's counters */
@@ -107,11 +91,9 @@ export class Tbf implements ClassfulQdisc, QdiscOwner {
   /** time of the last checkpoint (ns) */
   tC: Nanos = 0;
   private readonly cls: TbfClass;
-  private readonly env: QdiscEnv;
 
   constructor(handle: number, env: QdiscEnv, opts: TbfOptions) {
-    this.handle = handle;
-    this.env = env;
+    super('tbf', handle, env);
     this.opts = opts;
     this.child = this.defaultChild(opts.limit);
     this.cls = new TbfClass(this, tcHandle(tcMajor(handle), 1));
@@ -120,8 +102,7 @@ export class Tbf implements ClassfulQdisc, QdiscOwner {
 
   private defaultChild(limit: number): Qdisc {
     const c = new Fifo('bfifo', 0, this.env, { limit });
-    c.parent = tcHandle(tcMajor(this.handle), 1);
-    c.owner = this;
+    attachChild(this, c, tcHandle(tcMajor(this.handle), 1), null);
     return c;
   }
 
@@ -150,20 +131,8 @@ export class Tbf implements ClassfulQdisc, QdiscOwner {
 
   enqueue(pkt: number, now: Nanos): number {
     const arena = this.env.arena;
-    if (arena.len[pkt] > this.maxSize) {
-      this.stats.countDrop(DropReason.TooBig);
-      arena.free(pkt);
-      return XMIT_DROP;
-    }
-    const cs = this.child.stats;
-    const qlen0 = cs.qlen;
-    const backlog0 = cs.backlog;
-    const drops0 = cs.drops;
-    const ret = this.child.enqueue(pkt, now);
-    this.stats.qlen += cs.qlen - qlen0;
-    this.stats.backlog += cs.backlog - backlog0;
-    if (cs.drops !== drops0) absorbChildDrops(this.stats, cs, this.seenDrops);
-    return ret;
+    if (arena.len[pkt] > this.maxSize) return qdiscDrop(this.stats, arena, pkt, DropReason.TooBig);
+    return enqueueChild(this.stats, this.child, this.seenDrops, pkt, now);
   }
 
   /**
@@ -208,12 +177,7 @@ export class Tbf implements ClassfulQdisc, QdiscOwner {
       this.stats.overlimits++;
       return -1;
     }
-    const cs = this.child.stats;
-    const qlen0 = cs.qlen;
-    const backlog0 = cs.backlog;
-    const pkt = this.child.dequeue(now);
-    this.stats.qlen += cs.qlen - qlen0;
-    this.stats.backlog += cs.backlog - backlog0;
+    const pkt = dequeueChild(this.stats, this.child, now);
     if (pkt < 0) {
       this.wakeAt = this.child.wakeAt;
       return -1;
@@ -233,12 +197,6 @@ export class Tbf implements ClassfulQdisc, QdiscOwner {
     return this.wait(this.env.arena.len[head], now) > 0 ? -1 : head;
   }
 
-  childReduced(_child: Qdisc, packets: number, bytes: number): void {
-    this.stats.qlen -= packets;
-    this.stats.backlog -= bytes;
-    reduceBacklog(this, packets, bytes);
-  }
-
   classes(): QdiscClass[] {
     return [this.cls];
   }
@@ -251,14 +209,8 @@ export class Tbf implements ClassfulQdisc, QdiscOwner {
     if (classid !== this.cls.classid) throw new RangeError(`tbf: no class ${classid.toString(16)}`);
     const old = this.child;
     const next = child ?? this.defaultChild(this.opts.limit);
-    old.reset();
-    old.owner = null;
-    next.owner = this;
-    next.parent = classid;
-    this.stats.qlen += next.stats.qlen;
-    this.stats.backlog += next.stats.backlog;
+    graftChild(this, old, next, classid, this.seenDrops);
     this.child = next;
-    this.seenDrops.set(next.stats.dropsByReason);
     return old;
   }
 
