@@ -23,6 +23,7 @@
 import type { Classifier } from '../classify/classifier';
 import { setCe } from '../packet/ecn';
 import { NS_PER_MS, type Nanos } from '../time/clock';
+import { tcCalcXmittime } from '../time/psched';
 import { Fifo } from './fifo';
 import { type Qdisc, type QdiscEnv, type QdiscOwner, TC_H_ROOT, XMIT_DROP, reduceBacklog } from './qdisc';
 import { DropReason, QdiscStats } from './stats';
@@ -330,15 +331,6 @@ export function redEvalP(qmin: number, qmax: number, prob: number): number {
     prob *= 2;
   }
   return i >= 32 ? -1 : i;
-}
-
-/** tick_in_usec on a kernel with 1 ns clock resolution: /proc/net/psched says 1000/64 */
-export const TICK_IN_USEC = 1000 / 64;
-
-/** tc_calc_xmittime: ticks to send `size` bytes at `rate` bytes/s (as tc truncates to unsigned) */
-export function tcCalcXmittime(rate: number, size: number): number {
-  const us = Math.trunc((1e6 * size) / rate) >>> 0;
-  return Math.trunc(us * TICK_IN_USEC) >>> 0;
 }
 
 /** tc_red_eval_idle_damping: fills `stab` and returns Scell_log (−1 if none) */

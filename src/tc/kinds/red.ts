@@ -20,12 +20,11 @@ import {
   redEvalIdleDamping,
   redEvalP,
 } from '../../qdisc/red';
+import { u32 } from '../../time/psched';
 import { formatSize } from '../../time/units';
 import { type QdiscKind, registerKind } from '../kinds';
 import type { Token } from '../tokens';
 import { intOf, rateOf, sizeOf } from '../values';
-
-const u32 = (x: number): number => Math.trunc(x) >>> 0;
 
 export const redKind: QdiscKind<RedParams> = {
   kind: 'red',
