@@ -15,9 +15,10 @@ import { Fifo } from '../src/qdisc/fifo';
 import { PfifoFast } from '../src/qdisc/pfifo_fast';
 import { Prio } from '../src/qdisc/prio';
 import type { Qdisc, QdiscEnv } from '../src/qdisc/qdisc';
-import { Red, redEvalEwma, redEvalIdleDamping, redEvalP } from '../src/qdisc/red';
+import { Red } from '../src/qdisc/red';
 import { Sfq } from '../src/qdisc/sfq';
 import { LINKLAYER_ETHERNET, Tbf } from '../src/qdisc/tbf';
+import { redEvalEwma, redEvalIdleDamping, redEvalP } from '../src/tc/red-eval';
 import { ipv4Bytes } from '../test/support/packets';
 
 export interface QdiscBenchCase {

@@ -23,7 +23,6 @@
 import type { Classifier } from '../classify/classifier';
 import { setCe } from '../packet/ecn';
 import { NS_PER_MS, type Nanos } from '../time/clock';
-import { tcCalcXmittime } from '../time/psched';
 import { Fifo } from './fifo';
 import { type Qdisc, type QdiscEnv, type QdiscOwner, TC_H_ROOT, XMIT_DROP, reduceBacklog } from './qdisc';
 import { DropReason, QdiscStats } from './stats';
@@ -306,48 +305,4 @@ export class Red implements Qdisc, QdiscOwner {
   get marked(): number {
     return this.probMark + this.forcedMark;
   }
-}
-
-// ---- tc userland derivations (tc/tc_red.c), shared by the tc kind and tests ----
-
-/** tc_red_eval_ewma: smallest Wlog with burst + 1 − min/avpkt ≤ (1 − (1−W)^burst)/W; −1 if none */
-export function redEvalEwma(qmin: number, burst: number, avpkt: number): number {
-  const a = burst + 1 - qmin / avpkt;
-  if (a < 1.0) return -1;
-  let W = 0.5;
-  for (let wlog = 1; wlog < 32; wlog++, W /= 2) {
-    if (a <= (1 - Math.pow(1 - W, burst)) / W) return wlog;
-  }
-  return -1;
-}
-
-/** tc_red_eval_P: smallest i with (prob/(max−min))·2^i > 1; −1 if none */
-export function redEvalP(qmin: number, qmax: number, prob: number): number {
-  let i = qmax - qmin;
-  if (i <= 0) return -1;
-  prob /= i;
-  for (i = 0; i < 32; i++) {
-    if (prob > 1.0) break;
-    prob *= 2;
-  }
-  return i >= 32 ? -1 : i;
-}
-
-/** tc_red_eval_idle_damping: fills `stab` and returns Scell_log (−1 if none) */
-export function redEvalIdleDamping(Wlog: number, avpkt: number, bps: number, stab: Uint8Array): number {
-  const xmitTime = tcCalcXmittime(bps, avpkt);
-  const lW = -Math.log(1.0 - 1.0 / 2 ** Wlog) / xmitTime;
-  const maxtime = 31 / lW;
-  let clog = 0;
-  for (; clog < 32; clog++) {
-    if (maxtime / 2 ** clog < 512) break;
-  }
-  if (clog >= 32) return -1;
-  stab[0] = 0;
-  for (let i = 1; i < 255; i++) {
-    const v = Math.trunc(i * 2 ** clog * lW) & 255;
-    stab[i] = v > 31 ? 31 : v;
-  }
-  stab[255] = 31;
-  return clog;
 }

@@ -9,20 +9,11 @@
  * xstats `  marked N early N pdrop N other N`.
  */
 import type { Qdisc } from '../../qdisc/qdisc';
-import {
-  Red,
-  type RedParams,
-  TC_RED_ADAPTATIVE,
-  TC_RED_ECN,
-  TC_RED_HARDDROP,
-  TC_RED_NODROP,
-  redEvalEwma,
-  redEvalIdleDamping,
-  redEvalP,
-} from '../../qdisc/red';
+import { Red, type RedParams, TC_RED_ADAPTATIVE, TC_RED_ECN, TC_RED_HARDDROP, TC_RED_NODROP } from '../../qdisc/red';
 import { u32 } from '../../time/psched';
 import { formatSize } from '../../time/units';
 import { type QdiscKind, registerKind } from '../kinds';
+import { redEvalEwma, redEvalIdleDamping, redEvalP } from '../red-eval';
 import type { Token } from '../tokens';
 import { intOf, rateOf, sizeOf } from '../values';
 
