@@ -31,6 +31,8 @@ export interface QdiscKind<Opts = any, ClassOpts = any> {
   formatQdiscXstats?(q: Qdisc): string[];
   /** JSON options for `tc -j qdisc show` */
   qdiscJson?(q: Qdisc): Record<string, unknown>;
+  /** the minor unclassified traffic goes to (HTB's `default`; 0 = none, the direct queue); `check` warns on it */
+  defaultClass?(q: Qdisc): number;
 
   // Classful kinds only.
   /** options after `tc class add ... KIND`; `existing` is set for `change` (unspecified keep their value) */

@@ -190,6 +190,9 @@ export const htbKind: QdiscKind<HtbOptions, HtbClassSpec> = {
     const h = q as Htb;
     return { r2q: h.r2q, default: `0x${h.defcls.toString(16)}`, direct_packets_stat: h.directPackets, direct_qlen: h.directQlen };
   },
+  defaultClass(q) {
+    return (q as Htb).defcls;
+  },
   parseClass(args, ctx) {
     return parseHtbClass(args, ctx);
   },
