@@ -48,6 +48,21 @@ export interface QdiscKind<Opts = any, ClassOpts = any> {
   classOptions?(q: ClassfulQdisc, cls: QdiscClass): ClassOpts;
 }
 
+/** A discipline built as `new Q(handle, env, opts)` that `change(opts)` retunes live (red, sfq, tbf, ...). */
+export interface TunableQdisc<Opts> extends Qdisc {
+  change(opts: Opts): void;
+}
+
+/** `create` and `change` of a kind whose discipline is a TunableQdisc: `...createAndChange(Red)` */
+export function createAndChange<Opts>(
+  ctor: new (handle: number, env: QdiscEnv, opts: Opts) => TunableQdisc<Opts>,
+): Pick<QdiscKind<Opts>, 'create' | 'change'> {
+  return {
+    create: (handle, opts, env) => new ctor(handle, env, opts),
+    change: (q, opts) => (q as TunableQdisc<Opts>).change(opts),
+  };
+}
+
 const registry = new Map<string, QdiscKind>();
 
 export function registerKind(k: QdiscKind): void {

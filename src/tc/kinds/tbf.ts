@@ -10,7 +10,7 @@ import type { Qdisc } from '../../qdisc/qdisc';
 import { Tbf, type TbfOptions } from '../../qdisc/tbf';
 import { LINKLAYER_ATM, LINKLAYER_ETHERNET, kernelL2t, tcCalcXmitsize, tcTick2Time, u32 } from '../../time/psched';
 import { formatRate, formatSize, formatTime } from '../../time/units';
-import { type QdiscKind, registerKind } from '../kinds';
+import { type QdiscKind, createAndChange, registerKind } from '../kinds';
 import type { Token } from '../tokens';
 import { intOf, rateOf, sizeOf, timeOf } from '../values';
 
@@ -121,12 +121,7 @@ export const tbfKind: QdiscKind<TbfOptions> = {
     if (maxSize < ctx.env.mtu) ctx.warn(`burst ${maxSize} is lower than device mtu (${ctx.env.mtu})`, seen.get('burst'));
     return { rate, burst, limit, peakrate: peak, mtu: peak ? mtu : 0, mpu, overhead, linklayer };
   },
-  create(handle, opts, env) {
-    return new Tbf(handle, env, opts);
-  },
-  change(q: Qdisc, opts) {
-    (q as Tbf).change(opts);
-  },
+  ...createAndChange(Tbf),
   formatQdisc(q: Qdisc, details: boolean) {
     const o = (q as Tbf).opts;
     const d = tbfDisplay(o);
