@@ -15,10 +15,11 @@ import { Fifo } from '../src/qdisc/fifo';
 import { PfifoFast } from '../src/qdisc/pfifo_fast';
 import { Prio } from '../src/qdisc/prio';
 import type { Qdisc, QdiscEnv } from '../src/qdisc/qdisc';
-import { Red, redEvalEwma, redEvalIdleDamping, redEvalP } from '../src/qdisc/red';
+import { Red } from '../src/qdisc/red';
 import { Sfq } from '../src/qdisc/sfq';
 import { LINKLAYER_ETHERNET, Tbf } from '../src/qdisc/tbf';
 import { synthPacket as ipv4Bytes } from '../src/packet/synth';
+import { redEvalEwma, redEvalIdleDamping, redEvalP } from '../src/tc/red-eval';
 
 export interface QdiscBenchCase {
   name: string;

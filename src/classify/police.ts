@@ -5,10 +5,10 @@
  *   - with `avrate`: if the measured rate is at or above avrate → exceed (no bucket is used);
  *   - a packet longer than `mtu` always exceeds;
  *   - without a rate → conform;
- *   - otherwise toks = min(now − t_c, burst) + saved toks, capped at burst, minus the packet's
- *     transmission time at `rate` (len + overhead, at least mpu); with `peakrate` a second bucket of
- *     depth "mtu at peakrate" is charged the same way; if both are >= 0 the packet conforms and the
- *     buckets are saved with t_c = now, else it exceeds and nothing is saved.
+ *   - otherwise the packet is charged to the dual token bucket TBF uses (time/token-bucket.ts): a
+ *     bucket of `burst` at `rate` (the packet costs len + overhead, at least mpu), and with `peakrate`
+ *     a second one of depth "mtu at peakrate"; if both hold enough the packet conforms and the bucket
+ *     keeps the new levels with t_c = now, else it exceeds and nothing is kept.
  * So over T seconds at most burst + rate·T bytes conform (the bucket starts full).
  *
  * Parameters: rate and peakrate in bytes/s, burst/mtu/overhead/mpu in bytes, avrate in bytes/s.
@@ -22,7 +22,9 @@
  * separately configured gen_estimator. Without rate and mtu, Linux's default mtu is "unlimited";
  * with a rate and no mtu it is 2040 bytes (255 << cell_log 3, from iproute2's rate table).
  */
-import { lengthToTime, type Nanos } from '../time/clock';
+import type { Nanos } from '../time/clock';
+import { LINKLAYER_ETHERNET, pschedL2t, pschedNsPerByte } from '../time/psched';
+import { TokenBucket } from '../time/token-bucket';
 import { TC_ACT_OK, TC_ACT_RECLASSIFY, TC_ACT_SHOT } from './action';
 
 export interface PoliceOptions {
@@ -45,20 +47,16 @@ const EST_WEIGHT = 0.25;
 export class Police {
   readonly rate: number;
   readonly burst: number; // bytes (for show)
-  readonly burstNs: Nanos;
   readonly mtu: number;
   readonly peakrate: number;
-  readonly mtuPtoks: Nanos;
   readonly avrate: number;
   readonly overhead: number;
   readonly mpu: number;
   readonly conform: number;
   readonly exceed: number;
   readonly index: number;
-  // bucket state
-  private toks: Nanos;
-  private ptoks: Nanos;
-  private tC: Nanos;
+  /** depth: `burst` at `rate`; peak depth: `mtu` at `peakrate`; t_c < 0 until the first packet */
+  private readonly bucket = new TokenBucket();
   // estimator state (avrate)
   estBps = 0;
   private estStart: Nanos = -1;
@@ -74,17 +72,20 @@ export class Police {
     this.burst = o.burst ?? 0;
     this.overhead = o.overhead ?? 0;
     this.mpu = o.mpu ?? 0;
-    this.burstNs = this.rate > 0 ? lengthToTime(this.burst, this.rate) : 0;
     this.mtu = o.mtu && o.mtu > 0 ? o.mtu : this.rate > 0 ? POLICE_DEFAULT_MTU_WITH_RATE : 0xffffffff;
     this.peakrate = o.peakrate ?? 0;
-    this.mtuPtoks = this.peakrate > 0 ? lengthToTime(this.mtu, this.peakrate, this.overhead, this.mpu) : 0;
     this.avrate = o.avrate ?? 0;
     this.conform = o.conform ?? TC_ACT_OK;
     this.exceed = o.exceed ?? TC_ACT_RECLASSIFY;
     this.index = o.index ?? 0;
-    this.toks = this.burstNs;
-    this.ptoks = this.mtuPtoks;
-    this.tC = -1;
+    // The burst is converted without overhead, as tc converts it (tc_calc_xmittime); the peak
+    // bucket's mtu with it, as the kernel does (psched_l2t_ns).
+    const rateNs = this.rate > 0 ? pschedNsPerByte(this.rate) : 0;
+    const burstNs = this.rate > 0 ? pschedL2t(this.burst, rateNs, 0, 0, LINKLAYER_ETHERNET) : 0;
+    const peakNs = this.peakrate > 0 ? pschedNsPerByte(this.peakrate) : 0;
+    const mtuPtoks = this.peakrate > 0 ? pschedL2t(this.mtu, peakNs, this.overhead, this.mpu, LINKLAYER_ETHERNET) : 0;
+    this.bucket.configure(burstNs, mtuPtoks, rateNs, peakNs, this.overhead, this.mpu, LINKLAYER_ETHERNET);
+    this.bucket.tC = -1;
   }
 
   /** Meters one packet of `len` bytes at time `now`; returns the conform or exceed verdict. */
@@ -97,22 +98,10 @@ export class Police {
     }
     if (len <= this.mtu) {
       if (this.rate <= 0) return this.conform;
-      if (this.tC < 0) this.tC = now;
-      let toks = now - this.tC;
-      if (toks > this.burstNs) toks = this.burstNs;
-      let ptoks = 0;
-      if (this.peakrate > 0) {
-        ptoks = toks + this.ptoks;
-        if (ptoks > this.mtuPtoks) ptoks = this.mtuPtoks;
-        ptoks -= lengthToTime(len, this.peakrate, this.overhead, this.mpu);
-      }
-      toks += this.toks;
-      if (toks > this.burstNs) toks = this.burstNs;
-      toks -= lengthToTime(len, this.rate, this.overhead, this.mpu);
-      if (toks >= 0 && ptoks >= 0) {
-        this.tC = now;
-        this.toks = toks;
-        this.ptoks = ptoks;
+      const b = this.bucket;
+      if (b.tC < 0) b.tC = now;
+      if (b.charge(len, now) === 0) {
+        b.commit(now);
         return this.conform;
       }
     }
@@ -151,9 +140,9 @@ export class Police {
       exceed: this.exceed,
       index: this.index,
     });
-    p.toks = this.toks;
-    p.ptoks = this.ptoks;
-    p.tC = this.tC;
+    p.bucket.tokens = this.bucket.tokens;
+    p.bucket.ptokens = this.bucket.ptokens;
+    p.bucket.tC = this.bucket.tC;
     p.estBps = this.estBps;
     p.estStart = this.estStart;
     p.estBytes = this.estBytes;

@@ -19,22 +19,13 @@ import { type CommandIo, configSource, loadOrReport } from './config-arg';
 
 export type CheckIo = CommandIo;
 
-function htbDefault(model: DeviceModel, q: Qdisc): number | null {
-  const k = model.kindOf(q);
-  if (k.kind !== 'htb' || !k.qdiscJson) return null;
-  const d = k.qdiscJson(q).default;
-  if (typeof d === 'number') return d;
-  if (typeof d === 'string') return parseInt(d.replace(/^0x/i, ''), 16);
-  return null;
-}
-
 /** the structural warnings `check` adds to the kinds' and filters' own */
 export function analyse(model: DeviceModel): string[] {
   const w: string[] = [];
   for (const { q } of model.allQdiscs()) {
     if (!isClassful(q) || q.handle === 0) continue;
     const classes = q.classes();
-    const def = htbDefault(model, q);
+    const def = model.kindOf(q).defaultClass?.(q) ?? null;
     if (def !== null) {
       const id = (q.handle | def) >>> 0;
       const cls = def === 0 ? undefined : q.getClass(id);

@@ -22,6 +22,7 @@
  */
 import type { Classifier } from '../classify/classifier';
 import type { Nanos } from '../time/clock';
+import { LINKLAYER_ATM, LINKLAYER_ETHERNET, pschedL2t } from '../time/psched';
 import type { Qdisc, QdiscClass } from './qdisc';
 import { DROP_REASON_NAMES, QdiscStats } from './stats';
 
@@ -186,12 +187,9 @@ export class HtbClass implements QdiscClass {
     for (let p = 0; p < TC_HTB_NUMPRIO; p++) this.feeds.push(new IdList(4));
   }
 
-  /** psched_l2t_ns: transmission time of `len` bytes at ns-per-byte `nsPerByte` */
+  /** psched_l2t_ns: transmission time of `len` bytes at ns-per-byte `nsPerByte` (rateNs or ceilNs) */
   cost(len: number, nsPerByte: number): Nanos {
-    let l = len + this.overhead;
-    if (l < this.mpu) l = this.mpu;
-    if (this.atm) l = Math.ceil(l / 48) * 53;
-    return l * nsPerByte;
+    return pschedL2t(len, nsPerByte, this.overhead, this.mpu, this.atm ? LINKLAYER_ATM : LINKLAYER_ETHERNET);
   }
 }
 

@@ -38,6 +38,7 @@
  */
 import { CLS_NOMATCH, CLS_SHOT } from '../classify/classifier';
 import type { Nanos } from '../time/clock';
+import { PSCHED_TICK_NS, pschedNsPerByte, tcCalcXmittimeSat } from '../time/psched';
 import { QdiscBase, purgeRing, qdiscDrop } from './base';
 import { absorbChildDrops, attachChild, detachChild, enqueueChild } from './child';
 import { Fifo } from './fifo';
@@ -88,31 +89,16 @@ export interface HtbClassOptions {
   mtu?: number;
 }
 
-/** tc's psched tick: 64 ns (/proc/net/psched: t2us 1000, us2t 64, clock_res 1e9). */
-export const PSCHED_TICK_NS = 64;
-const TICKS_PER_US = 15.625;
 const TC_DEFAULT_MTU = 1600;
 
 /**
- * tc_calc_xmittime: a burst in bytes → the bucket depth in psched ticks, with tc's two truncations
- * (the time in whole µs, then whole ticks). `tc class show` shows 1599b for a 1600-byte cburst at
- * 6 Mbit because of them, and tunqos reproduces that.
+ * A burst in bytes → the bucket depth in ns, as the kernel receives it: tc sends the burst in psched
+ * ticks (tc_calc_xmittime, with its truncations and saturating: see time/psched.ts) and the kernel
+ * shifts them back to ns (PSCHED_TICKS2NS). `tc class show` prints 1599b for a 1600-byte cburst at
+ * 6 Mbit because of those truncations, and tunqos reproduces that.
  */
-export function burstToTicks(rateBps: number, bytes: number): number {
-  const us = Math.floor((1e6 * bytes) / rateBps);
-  return Math.min(0xffffffff, Math.floor(us * TICKS_PER_US));
-}
-
-/** a burst in bytes → the bucket depth in ns, as the kernel receives it (ticks << 6) */
 export function burstToBuffer(rateBps: number, bytes: number): Nanos {
-  return burstToTicks(rateBps, bytes) * PSCHED_TICK_NS;
-}
-
-/** tc_calc_xmitsize: what `tc class show` prints as burst for a bucket of `buffer` ns */
-export function bufferToBurst(rateBps: number, buffer: Nanos): number {
-  const ticks = Math.floor(buffer / PSCHED_TICK_NS);
-  const us = Math.floor(ticks / TICKS_PER_US);
-  return Math.min(0xffffffff, Math.floor((rateBps * us) / 1e6));
+  return tcCalcXmittimeSat(rateBps, bytes) * PSCHED_TICK_NS;
 }
 
 /**
@@ -331,8 +317,8 @@ export class Htb extends QdiscBase implements ClassfulQdisc {
     cl.mtu = o.mtu ?? TC_DEFAULT_MTU;
     cl.rate = o.rate;
     cl.ceil = o.ceil ?? o.rate;
-    cl.rateNs = 1e9 / cl.rate;
-    cl.ceilNs = 1e9 / cl.ceil;
+    cl.rateNs = pschedNsPerByte(cl.rate);
+    cl.ceilNs = pschedNsPerByte(cl.ceil);
     cl.buffer = o.buffer ?? burstToBuffer(cl.rate, defaultBurst(cl.rate, this.env, cl.mtu));
     cl.cbuffer = o.cbuffer ?? burstToBuffer(cl.ceil, defaultBurst(cl.ceil, this.env, cl.mtu));
     if (cl.level === 0) {

@@ -5,32 +5,30 @@
  * transmission time at `rate`. The head packet goes when the bucket holds enough, else TBF waits —
  * and never lets a later, shorter packet overtake it (that would reorder). With `peakrate`, a second
  * bucket of `mtu` (minburst) bytes' worth at the peak rate bounds how fast a full bucket drains.
- * Per dequeue, on the head packet of the child (sch_tbf.c tbf_dequeue):
- *    toks  = min(now − t_c, buffer)
- *    ptoks = min(toks + ptokens, mtu) − l2t(peak, len)          (only with peakrate)
- *    toks  = min(toks + tokens, buffer) − l2t(rate, len)
- *    both ≥ 0 → send; t_c = now; tokens = toks; ptokens = ptoks
- *    else     → overlimits++, wake up at now + max(−toks, −ptoks)
+ * Per dequeue, the head packet of the child is charged to the dual bucket of time/token-bucket.ts
+ * (sch_tbf.c tbf_dequeue): if both buckets hold enough it is sent and the bucket keeps the new levels,
+ * else overlimits++ and TBF wakes up when the emptier bucket will hold enough.
  * Packets longer than `maxSize` (the burst, and minburst with a peak rate) can never be sent and are
  * dropped on arrival (DropReason.TooBig). The queue itself is a child qdisc: a bfifo of `limit` bytes
  * unless another qdisc is grafted onto class MAJOR:1.
  * Parameters: rate (bytes/s), burst (bytes), limit (bytes), mpu/overhead (bytes), linklayer
  * (ethernet | atm), peakrate (bytes/s), mtu/minburst (bytes).
- * Differences from Linux: transmission times are exact float64 (`len·1e9/rate`) instead of the
- * kernel's mult/shift approximation (≤ 1 ns apart); GSO segmentation of oversized packets does not
+ * Differences from Linux: transmission times are float64 (len × 1e9/rate, time/psched.ts) instead of
+ * the kernel's mult/shift approximation (≤ 1 ns apart); GSO segmentation of oversized packets does not
  * apply (a TUN without vnet headers delivers MTU-sized packets).
  * Reference: net/sched/sch_tbf.c, include/net/sch_generic.h (psched_l2t_ns), tc/q_tbf.c, tc-tbf(8).
  */
 import type { Classifier } from '../classify/classifier';
-import { NS_PER_SEC, type Nanos } from '../time/clock';
+import type { Nanos } from '../time/clock';
+import { pschedL2t, pschedNsPerByte } from '../time/psched';
+import { TokenBucket } from '../time/token-bucket';
 import { QdiscBase, qdiscDrop } from './base';
 import { attachChild, dequeueChild, enqueueChild, graftChild } from './child';
 import { Fifo } from './fifo';
 import { type ClassfulQdisc, type Qdisc, type QdiscClass, type QdiscEnv, tcHandle, tcMajor } from './qdisc';
 import { DROP_REASON_NAMES, DropReason, type QdiscStats } from './stats';
 
-export const LINKLAYER_ETHERNET = 1;
-export const LINKLAYER_ATM = 2;
+export { LINKLAYER_ATM, LINKLAYER_ETHERNET } from '../time/psched';
 
 export interface TbfOptions {
   /** bytes per second */
@@ -46,14 +44,6 @@ export interface TbfOptions {
   mpu: number;
   overhead: number;
   linklayer: number;
-}
-
-/** psched_l2t_ns without the mult/shift approximation: ns to send `len` bytes at `rate` bytes/s */
-export function tbfL2t(len: number, rate: number, overhead: number, mpu: number, linklayer: number): number {
-  let l = len + overhead;
-  if (l < mpu) l = mpu;
-  if (linklayer === LINKLAYER_ATM) l = Math.ceil(l / 48) * 53;
-  return (l * NS_PER_SEC) / rate;
 }
 
 /** The one class of a TBF (MAJOR:1); its statistics are the child's. */
@@ -81,15 +71,10 @@ export class Tbf extends QdiscBase implements ClassfulQdisc {
   child: Qdisc;
   /** the child's drops by reason already carried into this qdisc's counters */
   private readonly seenDrops = new Float64Array(DROP_REASON_NAMES.length);
-  /** bucket sizes in ns: rate bucket and peak bucket */
-  buffer = 0;
-  mtuTime = 0;
+  /** the rate bucket (`burst` at `rate`) and the peak bucket (`mtu` at `peakrate`) */
+  readonly bucket = new TokenBucket();
   /** largest packet that can ever be sent, bytes */
   maxSize = 0;
-  tokens = 0;
-  ptokens = 0;
-  /** time of the last checkpoint (ns) */
-  tC: Nanos = 0;
   private readonly cls: TbfClass;
 
   constructor(handle: number, env: QdiscEnv, opts: TbfOptions) {
@@ -107,16 +92,17 @@ export class Tbf extends QdiscBase implements ClassfulQdisc {
   }
 
   private applyParams(o: TbfOptions): void {
-    this.buffer = tbfL2t(o.burst, o.rate, o.overhead, o.mpu, o.linklayer);
+    const rateNs = pschedNsPerByte(o.rate);
+    const buffer = pschedL2t(o.burst, rateNs, o.overhead, o.mpu, o.linklayer);
     this.maxSize = o.burst;
+    let peakNs = 0;
+    let mtuTime = 0;
     if (o.peakrate > 0) {
-      this.mtuTime = tbfL2t(o.mtu, o.peakrate, o.overhead, o.mpu, o.linklayer);
+      peakNs = pschedNsPerByte(o.peakrate);
+      mtuTime = pschedL2t(o.mtu, peakNs, o.overhead, o.mpu, o.linklayer);
       if (o.mtu < this.maxSize) this.maxSize = o.mtu;
-    } else {
-      this.mtuTime = 0;
     }
-    this.tokens = this.buffer;
-    this.ptokens = this.mtuTime;
+    this.bucket.configure(buffer, mtuTime, rateNs, peakNs, o.overhead, o.mpu, o.linklayer);
   }
 
   /**
@@ -135,31 +121,6 @@ export class Tbf extends QdiscBase implements ClassfulQdisc {
     return enqueueChild(this.stats, this.child, this.seenDrops, pkt, now);
   }
 
-  /**
-   * The token arithmetic for the packet at the head. Returns the ns to wait (0 = may send now) and
-   * leaves the would-be bucket levels in `nextTokens`/`nextPtokens`.
-   */
-  private nextTokens = 0;
-  private nextPtokens = 0;
-  private wait(len: number, now: Nanos): number {
-    const o = this.opts;
-    let toks = now - this.tC;
-    if (toks > this.buffer) toks = this.buffer;
-    let ptoks = 0;
-    if (o.peakrate > 0) {
-      ptoks = toks + this.ptokens;
-      if (ptoks > this.mtuTime) ptoks = this.mtuTime;
-      ptoks -= tbfL2t(len, o.peakrate, o.overhead, o.mpu, o.linklayer);
-    }
-    toks += this.tokens;
-    if (toks > this.buffer) toks = this.buffer;
-    toks -= tbfL2t(len, o.rate, o.overhead, o.mpu, o.linklayer);
-    this.nextTokens = toks;
-    this.nextPtokens = ptoks;
-    if (toks >= 0 && ptoks >= 0) return 0;
-    return -toks > -ptoks ? -toks : -ptoks;
-  }
-
   dequeue(now: Nanos): number {
     if (this.stats.qlen === 0) {
       this.wakeAt = Infinity;
@@ -171,7 +132,7 @@ export class Tbf extends QdiscBase implements ClassfulQdisc {
       this.wakeAt = this.child.wakeAt;
       return -1;
     }
-    const w = this.wait(this.env.arena.len[head], now);
+    const w = this.bucket.charge(this.env.arena.len[head], now);
     if (w > 0) {
       this.wakeAt = now + w;
       this.stats.overlimits++;
@@ -182,9 +143,7 @@ export class Tbf extends QdiscBase implements ClassfulQdisc {
       this.wakeAt = this.child.wakeAt;
       return -1;
     }
-    this.tC = now;
-    this.tokens = this.nextTokens;
-    this.ptokens = this.nextPtokens;
+    this.bucket.commit(now);
     this.stats.countSent(this.env.arena.len[pkt]);
     this.wakeAt = Infinity;
     return pkt;
@@ -194,7 +153,7 @@ export class Tbf extends QdiscBase implements ClassfulQdisc {
     if (this.stats.qlen === 0) return -1;
     const head = this.child.peek(now);
     if (head < 0) return -1;
-    return this.wait(this.env.arena.len[head], now) > 0 ? -1 : head;
+    return this.bucket.charge(this.env.arena.len[head], now) > 0 ? -1 : head;
   }
 
   classes(): QdiscClass[] {
@@ -216,9 +175,8 @@ export class Tbf extends QdiscBase implements ClassfulQdisc {
 
   reset(): void {
     this.child.reset(); // reports through childReduced
-    this.tC = 0;
-    this.tokens = this.buffer;
-    this.ptokens = this.mtuTime;
+    this.bucket.tC = 0;
+    this.bucket.fill();
     this.wakeAt = Infinity;
   }
 }

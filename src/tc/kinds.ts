@@ -31,6 +31,8 @@ export interface QdiscKind<Opts = any, ClassOpts = any> {
   formatQdiscXstats?(q: Qdisc): string[];
   /** JSON options for `tc -j qdisc show` */
   qdiscJson?(q: Qdisc): Record<string, unknown>;
+  /** the minor unclassified traffic goes to (HTB's `default`; 0 = none, the direct queue); `check` warns on it */
+  defaultClass?(q: Qdisc): number;
 
   // Classful kinds only.
   /** options after `tc class add ... KIND`; `existing` is set for `change` (unspecified keep their value) */
@@ -44,6 +46,21 @@ export interface QdiscKind<Opts = any, ClassOpts = any> {
   formatClassXstats?(q: ClassfulQdisc, cls: QdiscClass): string[];
   /** the options of an existing class (for `change`, which keeps what it does not name) */
   classOptions?(q: ClassfulQdisc, cls: QdiscClass): ClassOpts;
+}
+
+/** A discipline built as `new Q(handle, env, opts)` that `change(opts)` retunes live (red, sfq, tbf, ...). */
+export interface TunableQdisc<Opts> extends Qdisc {
+  change(opts: Opts): void;
+}
+
+/** `create` and `change` of a kind whose discipline is a TunableQdisc: `...createAndChange(Red)` */
+export function createAndChange<Opts>(
+  ctor: new (handle: number, env: QdiscEnv, opts: Opts) => TunableQdisc<Opts>,
+): Pick<QdiscKind<Opts>, 'create' | 'change'> {
+  return {
+    create: (handle, opts, env) => new ctor(handle, env, opts),
+    change: (q, opts) => (q as TunableQdisc<Opts>).change(opts),
+  };
 }
 
 const registry = new Map<string, QdiscKind>();

@@ -52,15 +52,3 @@ export class ManualClock implements Clock {
     return this.t;
   }
 }
-
-/**
- * Time to send `bytes` at `rateBytesPerSec`, in ns: the kernel's psched_l2t_ns() without rate tables
- * (obsolete since Linux 3.8). `overhead` is added and `mpu` is the minimum packet unit, as tc's
- * `overhead`/`mpu` options do. A zero rate means "never" (Infinity).
- */
-export function lengthToTime(bytes: number, rateBytesPerSec: number, overhead = 0, mpu = 0): Nanos {
-  let len = bytes + overhead;
-  if (len < mpu) len = mpu;
-  if (rateBytesPerSec <= 0) return Infinity;
-  return (len * NS_PER_SEC) / rateBytesPerSec;
-}

@@ -3,15 +3,8 @@ import { Arena } from '../../src/packet/arena';
 import { internetChecksum } from '../../src/packet/checksum';
 import { createQdiscEnv, seededRandom } from '../../src/qdisc/env';
 import { XMIT_DROP, XMIT_SUCCESS } from '../../src/qdisc/qdisc';
-import {
-  Red,
-  type RedParams,
-  TC_RED_ADAPTATIVE,
-  TC_RED_ECN,
-  TC_RED_HARDDROP,
-  redEvalEwma,
-  redEvalIdleDamping,
-} from '../../src/qdisc/red';
+import { Red, type RedParams, TC_RED_ADAPTATIVE, TC_RED_ECN, TC_RED_HARDDROP } from '../../src/qdisc/red';
+import { redEvalEwma, redEvalIdleDamping } from '../../src/tc/red-eval';
 import { makePacket } from '../support/packets';
 
 function params(o: Partial<RedParams>): RedParams {

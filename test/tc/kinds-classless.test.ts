@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Arena } from '../../src/packet/arena';
 import { createQdiscEnv, seededRandom } from '../../src/qdisc/env';
 import type { Qdisc } from '../../src/qdisc/qdisc';
-import { redEvalEwma } from '../../src/qdisc/red';
+import { redEvalEwma } from '../../src/tc/red-eval';
 import { type ParseContext, findKind } from '../../src/tc/kinds';
 import '../../src/tc/kinds/index';
 import { Args, TcError, tokensFromArgv } from '../../src/tc/tokens';

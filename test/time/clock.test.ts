@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock, MonotonicClock, lengthToTime } from '../../src/time/clock';
+import { ManualClock, MonotonicClock } from '../../src/time/clock';
 
 describe('MonotonicClock', () => {
   it('reads CLOCK_MONOTONIC (the timerfd clock) in ns, never going back', () => {
@@ -22,14 +22,5 @@ describe('ManualClock', () => {
     c.set(200);
     expect(c.now()).toBe(200);
     expect(() => c.set(199)).toThrow(/back in time/);
-  });
-});
-
-describe('lengthToTime', () => {
-  it('is len × 1e9 / rate with overhead and mpu, as psched_l2t_ns', () => {
-    expect(lengthToTime(1500, 1_250_000)).toBe(1_200_000); // 1500 B at 10 mbit = 1.2 ms
-    expect(lengthToTime(40, 1000, 0, 64)).toBe(64e6); // mpu raises a small packet to 64 B
-    expect(lengthToTime(100, 1000, 24)).toBe(124e6);
-    expect(lengthToTime(100, 0)).toBe(Infinity);
   });
 });

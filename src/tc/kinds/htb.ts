@@ -19,17 +19,9 @@
  * Reference: iproute2 tc/q_htb.c (htb_parse_opt, htb_parse_class_opt, htb_print_opt, htb_print_xstats),
  * recorded outputs in test/fixtures/kernel/htb/.
  */
-import {
-  Htb,
-  type HtbClass,
-  type HtbClassOptions,
-  type HtbOptions,
-  PSCHED_TICK_NS,
-  bufferToBurst,
-  burstToBuffer,
-  defaultBurst,
-} from '../../qdisc/htb';
+import { Htb, type HtbClass, type HtbClassOptions, type HtbOptions, burstToBuffer, defaultBurst } from '../../qdisc/htb';
 import { type ClassfulQdisc, type Qdisc, type QdiscClass, formatHandle } from '../../qdisc/qdisc';
+import { pschedNs2Ticks, tcCalcXmitsizeSat } from '../../time/psched';
 import { formatRate, formatSize } from '../../time/units';
 import { type ParseContext, type QdiscKind, registerKind } from '../kinds';
 import { type Args, TcError, type Token } from '../tokens';
@@ -163,8 +155,8 @@ export function formatHtbClass(_q: ClassfulQdisc, c: QdiscClass, details: boolea
   s += `rate ${tcRate(cl.rate)} `;
   if (cl.overhead) s += `overhead ${cl.overhead} `;
   s += `ceil ${tcRate(cl.ceil)} `;
-  const burst = formatSize(bufferToBurst(cl.rate, cl.buffer));
-  const cburst = formatSize(bufferToBurst(cl.ceil, cl.cbuffer));
+  const burst = formatSize(tcCalcXmitsizeSat(cl.rate, pschedNs2Ticks(cl.buffer)));
+  const cburst = formatSize(tcCalcXmitsizeSat(cl.ceil, pschedNs2Ticks(cl.cbuffer)));
   if (cl.atm || details) s += `linklayer ${cl.atm ? 'atm' : 'ethernet'} `;
   if (details) {
     s += `burst ${burst}/1 mpu ${formatSize(cl.mpu)} cburst ${cburst}/1 mpu ${formatSize(cl.mpu)} level ${cl.level} `;
@@ -174,8 +166,8 @@ export function formatHtbClass(_q: ClassfulQdisc, c: QdiscClass, details: boolea
   return s;
 }
 
-/** PSCHED_NS2TICKS (ns >> 6, an arithmetic shift) clamped to an int, as htb_dump_class_stats does */
-const ticks = (ns: number): number => Math.max(-0x80000000, Math.min(0x7fffffff, Math.floor(ns / PSCHED_TICK_NS)));
+/** PSCHED_NS2TICKS clamped to an int, as htb_dump_class_stats does */
+const ticks = (ns: number): number => Math.max(-0x80000000, Math.min(0x7fffffff, pschedNs2Ticks(ns)));
 
 export function formatHtbClassXstats(_q: ClassfulQdisc, c: QdiscClass): string[] {
   const cl = c as HtbClass;
@@ -197,6 +189,9 @@ export const htbKind: QdiscKind<HtbOptions, HtbClassSpec> = {
   qdiscJson(q) {
     const h = q as Htb;
     return { r2q: h.r2q, default: `0x${h.defcls.toString(16)}`, direct_packets_stat: h.directPackets, direct_qlen: h.directQlen };
+  },
+  defaultClass(q) {
+    return (q as Htb).defcls;
   },
   parseClass(args, ctx) {
     return parseHtbClass(args, ctx);

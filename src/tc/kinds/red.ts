@@ -9,23 +9,13 @@
  * xstats `  marked N early N pdrop N other N`.
  */
 import type { Qdisc } from '../../qdisc/qdisc';
-import {
-  Red,
-  type RedParams,
-  TC_RED_ADAPTATIVE,
-  TC_RED_ECN,
-  TC_RED_HARDDROP,
-  TC_RED_NODROP,
-  redEvalEwma,
-  redEvalIdleDamping,
-  redEvalP,
-} from '../../qdisc/red';
+import { Red, type RedParams, TC_RED_ADAPTATIVE, TC_RED_ECN, TC_RED_HARDDROP, TC_RED_NODROP } from '../../qdisc/red';
+import { u32 } from '../../time/psched';
 import { formatSize } from '../../time/units';
-import { type QdiscKind, registerKind } from '../kinds';
+import { type QdiscKind, createAndChange, registerKind } from '../kinds';
+import { redEvalEwma, redEvalIdleDamping, redEvalP } from '../red-eval';
 import type { Token } from '../tokens';
 import { intOf, rateOf, sizeOf } from '../values';
-
-const u32 = (x: number): number => Math.trunc(x) >>> 0;
 
 export const redKind: QdiscKind<RedParams> = {
   kind: 'red',
@@ -94,12 +84,7 @@ export const redKind: QdiscKind<RedParams> = {
     if (qmax > limit) throw args.error(`red: max ${qmax} is larger than limit ${limit}`, at.max ?? last);
     return { limit, qthMin: qmin, qthMax: qmax, Wlog, Plog, ScellLog, stab, maxP: u32(probability * 2 ** 32), flags };
   },
-  create(handle, opts, env) {
-    return new Red(handle, env, opts);
-  },
-  change(q: Qdisc, opts) {
-    (q as Red).change(opts);
-  },
+  ...createAndChange(Red),
   formatQdisc(q: Qdisc, details: boolean) {
     const p = (q as Red).params;
     const parts = [`limit ${formatSize(p.limit)}`, `min ${formatSize(p.qthMin)}`, `max ${formatSize(p.qthMax)}`];

@@ -8,7 +8,7 @@
 import type { Qdisc } from '../../qdisc/qdisc';
 import { Sfq, type SfqOptions } from '../../qdisc/sfq';
 import { formatSize } from '../../time/units';
-import { type QdiscKind, registerKind } from '../kinds';
+import { type QdiscKind, createAndChange, registerKind } from '../kinds';
 import { intOf, sizeOf } from '../values';
 
 const RED_WORDS = new Set(['redflowlimit', 'min', 'max', 'burst', 'avpkt', 'probability', 'ecn', 'harddrop']);
@@ -49,12 +49,7 @@ export const sfqKind: QdiscKind<SfqOptions> = {
     }
     return o;
   },
-  create(handle, opts, env) {
-    return new Sfq(handle, env, opts);
-  },
-  change(q: Qdisc, opts) {
-    (q as Sfq).change(opts);
-  },
+  ...createAndChange(Sfq),
   formatQdisc(q: Qdisc, details: boolean) {
     const p = (q as Sfq).params;
     const parts = [`limit ${p.limit}p`, `quantum ${formatSize(p.quantum)}`, `depth ${p.maxdepth}`];

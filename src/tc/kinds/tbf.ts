@@ -7,43 +7,12 @@
  * as `1539b` — see test/fixtures/kernel/qdisc/*.txt, recorded from the real kernel.
  */
 import type { Qdisc } from '../../qdisc/qdisc';
-import { LINKLAYER_ATM, LINKLAYER_ETHERNET, Tbf, type TbfOptions } from '../../qdisc/tbf';
+import { Tbf, type TbfOptions } from '../../qdisc/tbf';
+import { LINKLAYER_ATM, LINKLAYER_ETHERNET, kernelL2t, tcCalcXmitsize, tcTick2Time, u32 } from '../../time/psched';
 import { formatRate, formatSize, formatTime } from '../../time/units';
-import { type QdiscKind, registerKind } from '../kinds';
+import { type QdiscKind, createAndChange, registerKind } from '../kinds';
 import type { Token } from '../tokens';
 import { intOf, rateOf, sizeOf, timeOf } from '../values';
-
-/** psched_ratecfg_precompute: the kernel's mult/shift so that ns = (len·mult) >> shift */
-function ratecfg(rate: number): { mult: bigint; shift: bigint } {
-  const r = BigInt(Math.floor(rate));
-  let factor = 1_000_000_000n;
-  let shift = 0n;
-  let mult = 1n;
-  if (r > 0n) {
-    for (;;) {
-      mult = factor / r;
-      if (mult & (1n << 31n) || factor & (1n << 63n)) break;
-      factor <<= 1n;
-      shift++;
-    }
-  }
-  return { mult, shift };
-}
-
-/** psched_l2t_ns exactly as the kernel computes it (mult/shift), in ns */
-function kernelL2t(len: number, rate: number, overhead: number, mpu: number, linklayer: number): bigint {
-  let l = len + overhead;
-  if (l < mpu) l = mpu;
-  if (linklayer === LINKLAYER_ATM) l = Math.ceil(l / 48) * 53;
-  const { mult, shift } = ratecfg(rate);
-  return (BigInt(l) * mult) >> shift;
-}
-
-const TICK_IN_USEC = 15.625; // /proc/net/psched on a 1 ns clock: 1000/64
-const u32 = (x: number): number => (x <= 0 ? 0 : Math.trunc(x) >>> 0);
-const tick2time = (ticks: number): number => u32(ticks / TICK_IN_USEC);
-/** bytes tc prints for a bucket the kernel reports in ticks (tc_calc_xmitsize) */
-const xmitsize = (rate: number, ticks: number): number => u32((rate * tick2time(ticks)) / 1e6);
 
 export interface TbfDisplay {
   burst: number;
@@ -52,16 +21,20 @@ export interface TbfDisplay {
   latency: number;
 }
 
-/** What tc derives for display from what the kernel dumps (tbf_dump → tbf_print_opt). */
+/**
+ * What tc derives for display from what the kernel dumps (tbf_dump → tbf_print_opt): the kernel's
+ * buckets in ns by its own mult/shift (kernelL2t), shifted to ticks (PSCHED_NS2TICKS), and tc's
+ * tc_calc_xmitsize back to bytes.
+ */
 export function tbfDisplay(o: TbfOptions): TbfDisplay {
   const bufTicks = Number(kernelL2t(o.burst, o.rate, o.overhead, o.mpu, o.linklayer) >> 6n);
-  const burst = xmitsize(Math.floor(o.rate), bufTicks);
-  let latency = (1e6 * o.limit) / Math.floor(o.rate) - tick2time(bufTicks);
+  const burst = tcCalcXmitsize(Math.floor(o.rate), bufTicks);
+  let latency = (1e6 * o.limit) / Math.floor(o.rate) - tcTick2Time(bufTicks);
   let mtu = 0;
   if (o.peakrate > 0) {
     const mtuTicks = Number(kernelL2t(o.mtu, o.peakrate, o.overhead, o.mpu, o.linklayer) >> 6n);
-    mtu = xmitsize(Math.floor(o.peakrate), mtuTicks);
-    const lat2 = (1e6 * o.limit) / Math.floor(o.peakrate) - tick2time(mtuTicks);
+    mtu = tcCalcXmitsize(Math.floor(o.peakrate), mtuTicks);
+    const lat2 = (1e6 * o.limit) / Math.floor(o.peakrate) - tcTick2Time(mtuTicks);
     if (lat2 > latency) latency = lat2;
   }
   return { burst, mtu, latency };
@@ -148,12 +121,7 @@ export const tbfKind: QdiscKind<TbfOptions> = {
     if (maxSize < ctx.env.mtu) ctx.warn(`burst ${maxSize} is lower than device mtu (${ctx.env.mtu})`, seen.get('burst'));
     return { rate, burst, limit, peakrate: peak, mtu: peak ? mtu : 0, mpu, overhead, linklayer };
   },
-  create(handle, opts, env) {
-    return new Tbf(handle, env, opts);
-  },
-  change(q: Qdisc, opts) {
-    (q as Tbf).change(opts);
-  },
+  ...createAndChange(Tbf),
   formatQdisc(q: Qdisc, details: boolean) {
     const o = (q as Tbf).opts;
     const d = tbfDisplay(o);
