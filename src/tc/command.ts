@@ -15,7 +15,7 @@
  */
 import { TC_H_INGRESS, TC_H_ROOT } from '../qdisc/qdisc';
 import { handleOf } from './values';
-import { Args, TcError, type Token } from './tokens';
+import { Args, TcError, type Token, matches } from './tokens';
 
 export type Verb = 'add' | 'change' | 'replace' | 'del' | 'show';
 
@@ -68,11 +68,6 @@ export interface FilterCommandWords extends CommandBase {
 }
 
 export type TcCommand = QdiscCommand | ClassCommand | FilterCommandWords;
-
-/** `tc`-style abbreviation: `word` is a prefix of `full` (at least `min` letters). */
-function matches(word: string, full: string, min = 1): boolean {
-  return word.length >= min && full.startsWith(word);
-}
 
 function verbOf(t: Token): Verb {
   const w = t.text.toLowerCase();

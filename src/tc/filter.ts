@@ -24,10 +24,12 @@ import { FilterAction, ACT_GACT, ACT_POLICE, ACTION_WORDS, actionName, TC_ACT_PI
 import { ETH_P_ALL, ETH_P_IP, ETH_P_IPV6, FilterChain, protocolName, type ChainEntry } from '../classify/chain';
 import { Police, type PoliceOptions } from '../classify/police';
 import {
+  emptySel,
   formatU32Handle,
   TC_U32_EAT,
   TC_U32_OFFSET,
   TC_U32_ROOT,
+  TC_U32_TERMINAL,
   TC_U32_VAROFFSET,
   U32Common,
   U32Knode,
@@ -43,8 +45,8 @@ import { TC_H_ROOT, tcHandle, tcMajor, tcMinor, formatHandle } from '../qdisc/qd
 import { formatRate, formatSize } from '../time/units';
 import type { ParseContext } from './kinds';
 import { TcError, type Args, type Token } from './tokens';
-import { handleOf, rateOf, sizeOf } from './values';
-import { cInt, emptySel, parseHashkey, parseOffset, parseSelector, sampleBucket, TC_U32_TERMINAL, u32HandleOf } from './filter-u32';
+import { cInt, handleOf, rateOf, sizeOf } from './values';
+import { parseHashkey, parseOffset, parseSelector, sampleBucket, u32HandleOf } from './filter-u32';
 
 export type FilterVerb = 'add' | 'replace' | 'change' | 'del' | 'show';
 
