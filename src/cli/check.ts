@@ -15,6 +15,7 @@ import type { Command } from 'commander';
 import { type Qdisc, type QdiscClass, isClassful, formatHandle } from '../qdisc/qdisc';
 import { type LoadedConfig, loadConfig } from '../tc/system';
 import type { DeviceModel } from '../tc/device';
+import { showFilters } from '../tc/filter-show';
 import { IngressQdisc } from '../qdisc/ingress';
 
 export interface CheckIo {
@@ -82,7 +83,7 @@ export function renderTree(model: DeviceModel): string {
   const parents = model.filters.parents();
   if (parents.length > 0) {
     lines.push(`dev ${model.name} filters:`);
-    const text = model.filters.show(undefined, { stats: false, details: false });
+    const text = showFilters(model.filters, undefined, { stats: false, details: false });
     for (const l of text.split('\n')) if (l !== '') lines.push(`  ${l}`);
   }
   return `${lines.join('\n')}\n`;

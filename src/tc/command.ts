@@ -4,7 +4,7 @@
  * The grammar is iproute2's (tc/tc.c, tc_qdisc.c, tc_class.c, tc_filter.c):
  *   [-s] [-d] [-j] qdisc  add|change|replace|del|show|ls|list  [dev D] [root|ingress|parent P] [handle H] [KIND [OPTIONS]]
  *   [-s] [-d] [-j] class  add|change|replace|del|show|ls|list  [dev D] [root|parent P] [classid C] [KIND [OPTIONS]]
- *   [-s] [-d] [-j] filter add|change|replace|del|show|ls|list  ... (the filter language, src/tc/filter.ts)
+ *   [-s] [-d] [-j] filter add|change|replace|del|show|ls|list  ... (the filter language, src/tc/filter-command.ts)
  * Objects and verbs may be abbreviated as tc allows (`q`, `cl`, `f`, `a`, `del`, `ls`).
  *
  * This step only reads the common prefix. The KIND's own options are parsed later, against the state

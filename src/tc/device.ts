@@ -11,14 +11,14 @@
  * never change identity, only their `root` field does.
  *
  * Handles are unique per device, across both sides (as in Linux, where qdisc_lookup searches both).
- * The filters of the device live in one FilterSet (src/tc/filter.ts) keyed by parent handle; after
+ * The filters of the device live in one FilterSet (src/tc/filter-set.ts) keyed by parent handle; after
  * every change the model attaches each parent's chain to the qdisc or class it names.
  * The order of `tc qdisc show` is the kernel's: the root, then the other qdiscs in the order of the
  * device's 16-bucket qdisc hash (hash_32(handle, 4), newest first within a bucket); see show.ts.
  */
 import type { Arena } from '../packet/arena';
 import { type ClassfulQdisc, type Qdisc, type QdiscClass, type QdiscEnv, type QdiscTree, TC_H_INGRESS, TC_H_ROOT, isClassful } from '../qdisc/qdisc';
-import { FilterSet } from './filter';
+import { FilterSet } from './filter-set';
 import { type QdiscKind, findKind } from './kinds';
 import { IngressQdisc } from '../qdisc/ingress';
 import { Args } from './tokens';

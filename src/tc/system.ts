@@ -24,7 +24,8 @@ import { type QdiscEnv, TC_H_INGRESS, TC_H_ROOT } from '../qdisc/qdisc';
 import { type ApplyResult, type ApplyTarget, applyCommands } from './apply';
 import { type TcCommand, parseCommand } from './command';
 import { DeviceModel } from './device';
-import { parseFilterCommand } from './filter';
+import { parseFilterCommand } from './filter-command';
+import { filtersJson, showFilters } from './filter-show';
 import './kinds/index';
 import './kinds/ingress';
 import { type LexedCommand, lexTc } from './lexer';
@@ -175,8 +176,8 @@ export class TcSystem implements ApplyTarget {
         let parent: number | undefined = f.parent === TC_H_ROOT && !f.tokens.parent ? undefined : f.parent;
         if (parent === TC_H_ROOT) parent = d.egress.root.handle;
         if (parent === TC_H_INGRESS) parent = 0xffff0000;
-        if (cmd.flags.json) json.push(...d.filters.json(parent));
-        else out += d.filters.show(parent, { stats: cmd.flags.stats, details: cmd.flags.details });
+        if (cmd.flags.json) json.push(...filtersJson(d.filters, parent));
+        else out += showFilters(d.filters, parent, { stats: cmd.flags.stats, details: cmd.flags.details });
       }
     }
     return cmd.flags.json ? `${JSON.stringify(json)}\n` : out;

@@ -2,7 +2,8 @@
 import { Arena, FLAG_IPV4, FLAG_IPV6 } from '../../src/packet/arena';
 import { preparePacket } from '../../src/packet/prepare';
 import { createQdiscEnv } from '../../src/qdisc/env';
-import { FilterSet, parseFilterCommand } from '../../src/tc/filter';
+import { parseFilterCommand } from '../../src/tc/filter-command';
+import { FilterSet } from '../../src/tc/filter-set';
 import type { ParseContext } from '../../src/tc/kinds';
 import { Args, type Token } from '../../src/tc/tokens';
 import { seededRandom } from '../../src/qdisc/env';

@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Arena } from '../../src/packet/arena';
 import { createQdiscEnv } from '../../src/qdisc/env';
-import { FilterSet, parseFilterCommand } from '../../src/tc/filter';
+import { parseFilterCommand } from '../../src/tc/filter-command';
+import { FilterSet } from '../../src/tc/filter-set';
+import { showFilters } from '../../src/tc/filter-show';
 import type { ParseContext } from '../../src/tc/kinds';
 import { Args, TcError, type Token } from '../../src/tc/tokens';
 import { seededRandom } from '../../src/qdisc/env';
@@ -61,7 +63,7 @@ describe('tc filter show matches the kernel', () => {
       const { set, failed } = run(name);
       expect(failed).toEqual(kernelErrors(name));
       const expected = readFileSync(join(DIR, `${name}.show`), 'utf8');
-      expect(set.show(0x10000, { stats: false, details: false }).replace(/^filter /gm, 'filter parent 1: ')).toBe(expected);
+      expect(showFilters(set, 0x10000, { stats: false, details: false }).replace(/^filter /gm, 'filter parent 1: ')).toBe(expected);
     });
   }
 
@@ -69,11 +71,11 @@ describe('tc filter show matches the kernel', () => {
     const { set } = run('del');
     const sections = readFileSync(join(DIR, 'del.out'), 'utf8').split(/^### /m).filter(Boolean);
     const byCmd = new Map(sections.map((s) => [s.slice(0, s.indexOf('\n')), s.slice(s.indexOf('\n') + 1)]));
-    expect(set.show(0x10000, { stats: false, details: false })).toBe(byCmd.get('tc filter show dev v0 parent 1:'));
-    expect(set.show(0x10001, { stats: false, details: false })).toBe(byCmd.get('tc filter show dev v0 parent 1:1'));
-    expect(set.show(0x10000, { stats: false, details: false, prio: 4 })).toBe(byCmd.get('tc filter show dev v0 parent 1: prio 4'));
-    expect(set.show(0x10000, { stats: false, details: false, protocol: 0x0800 })).toBe(byCmd.get('tc filter show dev v0 parent 1: protocol ip'));
-    expect(set.show(0x10000, { stats: false, details: false, protocol: 0x86dd })).toBe(byCmd.get('tc filter show dev v0 parent 1: protocol ipv6'));
+    expect(showFilters(set, 0x10000, { stats: false, details: false })).toBe(byCmd.get('tc filter show dev v0 parent 1:'));
+    expect(showFilters(set, 0x10001, { stats: false, details: false })).toBe(byCmd.get('tc filter show dev v0 parent 1:1'));
+    expect(showFilters(set, 0x10000, { stats: false, details: false, prio: 4 })).toBe(byCmd.get('tc filter show dev v0 parent 1: prio 4'));
+    expect(showFilters(set, 0x10000, { stats: false, details: false, protocol: 0x0800 })).toBe(byCmd.get('tc filter show dev v0 parent 1: protocol ip'));
+    expect(showFilters(set, 0x10000, { stats: false, details: false, protocol: 0x86dd })).toBe(byCmd.get('tc filter show dev v0 parent 1: protocol ipv6'));
   });
 
   it('police.cmds parse (the kernel here lacks act_police, so only parsing is checked)', () => {
