@@ -9,7 +9,7 @@
  *
  * This step only reads the common prefix. The KIND's own options are parsed later, against the state
  * the earlier commands of the same batch produce (a class's options depend on its qdisc), by
- * src/tc/apply.ts; that still happens before anything live changes, so applying stays atomic.
+ * src/tc/apply/; that still happens before anything live changes, so applying stays atomic.
  * Not supported (rejected with a clear message): `clsact`, `stab`, `ingress_block`/`egress_block`,
  * `link`/`get` verbs. `estimator` is accepted and ignored with a warning.
  */

@@ -12,7 +12,7 @@
  *
  * `execute` has the shape of the control socket's TcHandler answer (src/control/socket.ts: TcReply):
  * exit code 0 with what tc prints, or 1 with `Error: ...` on stderr (warnings go to stderr with code 0).
- * Every change is atomic (src/tc/apply.ts); a failing command changes nothing.
+ * Every change is atomic (src/tc/apply/apply.ts); a failing command changes nothing.
  * Live commands must name devices that exist (`Cannot find device "X"`, as tc says); a config file
  * creates the devices it names. `system.addDevice(name)` creates one up front (`tunqos run --dev`).
  * Errors while loading throw TcError with `FILE:LINE:COL: message`.
@@ -21,7 +21,7 @@ import { readFileSync } from 'node:fs';
 import { Arena } from '../packet/arena';
 import { createQdiscEnv } from '../qdisc/env';
 import { type QdiscEnv, TC_H_INGRESS, TC_H_ROOT } from '../qdisc/qdisc';
-import { type ApplyResult, type ApplyTarget, applyCommands } from './apply';
+import { type ApplyResult, type ApplyTarget, applyCommands } from './apply/apply';
 import { type TcCommand, parseCommand } from './command';
 import { DeviceModel } from './device';
 import { parseFilterCommand } from './filter-command';
