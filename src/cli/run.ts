@@ -31,6 +31,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import type { Command } from 'commander';
+import { executeRequest } from '../control/batch';
 import { defaultControlPath, startControlServer, type ControlServer } from '../control/socket';
 import { startMetricsServer, type MetricsServer } from '../control/metrics';
 import { SojournTable } from '../control/sojourn';
@@ -130,7 +131,7 @@ export class Gateway {
 
   /** one live tc command (control socket): applied atomically, then every forwarder is kicked */
   execute(argv: string[]) {
-    const r = this.system.execute(argv);
+    const r = executeRequest(this.system, argv);
     for (const d of this.devices) d.forwarder.kick();
     return r;
   }
