@@ -65,7 +65,7 @@ export function renderTree(model: DeviceModel): string {
       return;
     }
     if (!isClassful(q)) return;
-    const classes = q.classes();
+    const classes = model.classesOf(q);
     const cline = (c: QdiscClass, d: number): void => {
       const text = k.formatClass ? k.formatClass(q, c, true).trim() : '';
       lines.push(`${'  '.repeat(d)}class ${formatHandle(c.classid)}${text ? ` ${text}` : ''}`);

@@ -10,7 +10,8 @@
  *   class htb 1:10 parent 1:1 leaf 10: prio 0 rate 5Mbit ceil 5Mbit burst 15Kb cburst 1600b 
  * Order is the kernel's dump order: the root qdisc, then the other (named) qdiscs in the order of the
  * device's 16-bucket qdisc hash (hash_32(handle, 4), newest first in a bucket), then the ingress qdisc
- * and what hangs under it. Classes: the root qdisc's, then each hashed qdisc's in the same order.
+ * and what hangs under it. Classes: the root qdisc's, then each hashed qdisc's in the same order, each
+ * qdisc's in the walk order of its class hash (DeviceModel.classesOf, tc/class-order.ts).
  * `refcnt 2` is what a single-queue device (a TUN) shows for its root. Qdiscs with handle 0 other than
  * the root (default leaves) are invisible, as in Linux. The JSON follows `tc -j qdisc show`
  * (iproute2 6.1 prints no JSON for classes; tunqos prints the same fields as for qdiscs).
@@ -111,7 +112,7 @@ export function visibleClasses(model: DeviceModel): ClassEntry[] {
   const out: ClassEntry[] = [];
   for (const e of visibleQdiscs(model)) {
     if (!isClassful(e.q)) continue;
-    for (const cls of e.q.classes()) out.push({ q: e.q, cls });
+    for (const cls of model.classesOf(e.q)) out.push({ q: e.q, cls });
   }
   return out;
 }

@@ -113,7 +113,11 @@ function replay(model: DeviceModel, op: Op, undo: (() => void)[], purge: { q: Qd
       const q = op.q;
       if (!isClassful(q)) throw new Error('not classful');
       kind.addClass!(q, op.classid, op.parentid, op.opts);
-      undo.push(() => kind.deleteClass?.(q, op.classid));
+      model.classAdded(q, op.classid);
+      undo.push(() => {
+        kind.deleteClass?.(q, op.classid);
+        model.classRemoved(q, op.classid);
+      });
       return;
     }
     case 'changeClass': {
@@ -128,6 +132,7 @@ function replay(model: DeviceModel, op: Op, undo: (() => void)[], purge: { q: Qd
       const q = op.q;
       if (!isClassful(q)) throw new Error('not classful');
       op.kind.deleteClass!(q, op.classid);
+      model.classRemoved(q, op.classid);
       return;
     }
   }
