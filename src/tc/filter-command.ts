@@ -67,6 +67,24 @@ function parseVerdictPair(text: string): { exceed: number; conform: number | und
   return { exceed: verdict(ex), conform: co === undefined ? undefined : verdict(co), conformWord: co };
 }
 
+/** police's KEYWORD VALUE options (act_police as m_police.c reads them), each setting its field */
+const POLICE_VALUES: Record<string, (o: PoliceOptions, v: Token) => void> = {
+  rate: (o, v) => (o.rate = rateOf(v)),
+  burst: (o, v) => (o.burst = sizeOf(v, 'burst')),
+  buffer: (o, v) => (o.burst = sizeOf(v, 'burst')),
+  maxburst: (o, v) => (o.burst = sizeOf(v, 'burst')),
+  mtu: (o, v) => (o.mtu = sizeOf(v, 'mtu')),
+  minburst: (o, v) => (o.mtu = sizeOf(v, 'mtu')),
+  mpu: (o, v) => (o.mpu = sizeOf(v, 'mpu')),
+  peakrate: (o, v) => (o.peakrate = rateOf(v, 'peakrate')),
+  avrate: (o, v) => (o.avrate = rateOf(v, 'avrate')),
+  overhead: (o, v) => (o.overhead = cInt(v, 'overhead', 0, 0xffff)),
+  linklayer: (_o, v) => {
+    if (v.text.toLowerCase() !== 'ethernet') throw new TcError(`linklayer "${v.text}" is not supported (only ethernet)`, v);
+  },
+  index: (o, v) => (o.index = cInt(v, 'index', 0)),
+};
+
 /** `police rate R burst B [mtu M] [peakrate P] [avrate A] [overhead O] [EXCEED[/CONFORM]] ...` (act_police) */
 function parsePolice(args: Args, key: Token): Police {
   const o: PoliceOptions = {};
@@ -74,34 +92,9 @@ function parsePolice(args: Args, key: Token): Police {
   for (;;) {
     const w = args.peekWord();
     if (w === '') break;
-    if (w === 'rate') {
+    if (Object.hasOwn(POLICE_VALUES, w)) {
       const k = args.next();
-      o.rate = rateOf(args.value(k));
-    } else if (w === 'burst' || w === 'buffer' || w === 'maxburst') {
-      const k = args.next();
-      o.burst = sizeOf(args.value(k), 'burst');
-    } else if (w === 'mtu' || w === 'minburst') {
-      const k = args.next();
-      o.mtu = sizeOf(args.value(k), 'mtu');
-    } else if (w === 'mpu') {
-      const k = args.next();
-      o.mpu = sizeOf(args.value(k), 'mpu');
-    } else if (w === 'peakrate') {
-      const k = args.next();
-      o.peakrate = rateOf(args.value(k), 'peakrate');
-    } else if (w === 'avrate') {
-      const k = args.next();
-      o.avrate = rateOf(args.value(k), 'avrate');
-    } else if (w === 'overhead') {
-      const k = args.next();
-      o.overhead = cInt(args.value(k), 'overhead', 0, 0xffff);
-    } else if (w === 'linklayer') {
-      const k = args.next();
-      const v = args.value(k);
-      if (v.text.toLowerCase() !== 'ethernet') throw new TcError(`linklayer "${v.text}" is not supported (only ethernet)`, v);
-    } else if (w === 'index') {
-      const k = args.next();
-      o.index = cInt(args.value(k), 'index', 0);
+      POLICE_VALUES[w](o, args.value(k));
     } else if (w === 'conform-exceed') {
       const k = args.next();
       const v = args.value(k);

@@ -56,12 +56,10 @@ function statsJson(s: QdiscStats): Record<string, number> {
   return s.rate.active ? { ...base, rate: Math.round(s.rate.bps), pps: Math.round(s.rate.pps) } : base;
 }
 
-function parentText(e: QdiscEntry): string {
-  if (e.parent === TC_H_ROOT) return 'root refcnt 2 ';
-  return `parent ${formatHandle(e.parent)} `;
+/** how print_qdisc and print_class go on after the handle: `root ` (with `rootWords`) or `parent X:Y ` */
+function parentWords(isRoot: boolean, parent: number, rootWords: string): string {
+  return isRoot ? rootWords : `parent ${formatHandle(parent)} `;
 }
-
-/** tc's print of a handle (`1:`, `1:10`, `ffff:fff1`) */
 
 export interface QdiscSelector {
   /** TC_H_ROOT, TC_H_INGRESS, a classid (parent), or undefined */
@@ -93,7 +91,7 @@ export function showQdiscs(model: DeviceModel, flags: ShowFlags, sel: QdiscSelec
   const lines: string[] = [];
   for (const e of entries) {
     const kind = model.kindOf(e.q);
-    lines.push(`qdisc ${kind.kind} ${formatHandle(e.q.handle)} ${parentText(e)}${kind.formatQdisc(e.q, flags.details)}`);
+    lines.push(`qdisc ${kind.kind} ${formatHandle(e.q.handle)} ${parentWords(e.parent === TC_H_ROOT, e.parent, 'root refcnt 2 ')}${kind.formatQdisc(e.q, flags.details)}`);
     if (flags.stats) {
       lines.push(...statsLines(e.q.stats));
       if (kind.formatQdiscXstats) lines.push(...kind.formatQdiscXstats(e.q));
@@ -117,12 +115,11 @@ export function visibleClasses(model: DeviceModel): ClassEntry[] {
   return out;
 }
 
-function classParentText(model: DeviceModel, q: Qdisc, cls: QdiscClass): string {
-  if (cls.parentid === TC_H_ROOT) return 'root ';
+/** whether tc shows the class as `root`: HTB and CBQ report top-level classes so; other kinds name their qdisc as the parent */
+function classIsRoot(model: DeviceModel, q: Qdisc, cls: QdiscClass): boolean {
+  if (cls.parentid === TC_H_ROOT) return true;
   const k = model.kindOf(q).kind;
-  // HTB and CBQ report top-level classes as root; other kinds report their qdisc as the parent
-  if (cls.parentid === q.handle && (k === 'htb' || k === 'cbq')) return 'root ';
-  return `parent ${formatHandle(cls.parentid)} `;
+  return cls.parentid === q.handle && (k === 'htb' || k === 'cbq');
 }
 
 export interface ClassSelector {
@@ -143,8 +140,7 @@ export function showClasses(model: DeviceModel, flags: ShowFlags, sel: ClassSele
       entries.map(({ q, cls }) => {
         const kind = model.kindOf(q);
         const o: Record<string, unknown> = { class: kind.kind, handle: formatHandle(cls.classid) };
-        const pt = classParentText(model, q, cls);
-        if (pt === 'root ') o.root = true;
+        if (classIsRoot(model, q, cls)) o.root = true;
         else o.parent = formatHandle(cls.parentid);
         if (cls.leaf && cls.leaf.handle !== 0) o.leaf = formatHandle(cls.leaf.handle);
         o.options = kind.formatClass ? kind.formatClass(q, cls, flags.details).trim() : '';
@@ -158,7 +154,7 @@ export function showClasses(model: DeviceModel, flags: ShowFlags, sel: ClassSele
     const kind = model.kindOf(q);
     const leaf = cls.leaf && cls.leaf.handle !== 0 ? `leaf ${formatHandle(cls.leaf.handle)} ` : '';
     const middle = kind.formatClass ? kind.formatClass(q, cls, flags.details) : '';
-    lines.push(`class ${kind.kind} ${formatHandle(cls.classid)} ${classParentText(model, q, cls)}${leaf}${middle}`);
+    lines.push(`class ${kind.kind} ${formatHandle(cls.classid)} ${parentWords(classIsRoot(model, q, cls), cls.parentid, 'root ')}${leaf}${middle}`);
     if (flags.stats) {
       // tbf dumps no class statistics in Linux: tc prints only the blank separator
       if (kind.kind !== 'tbf') lines.push(...statsLines(cls.stats));
