@@ -5,22 +5,15 @@ import { createQdiscEnv } from '../../src/qdisc/env';
 import { parseFilterCommand } from '../../src/tc/filter-command';
 import { FilterSet } from '../../src/tc/filter-set';
 import type { ParseContext } from '../../src/tc/kinds';
-import { Args, type Token } from '../../src/tc/tokens';
+import { Args } from '../../src/tc/tokens';
+import { lineTokens } from '../support/tokens';
 import { seededRandom } from '../../src/qdisc/env';
-
-export function toks(line: string, lineNo = 1): Token[] {
-  const out: Token[] = [];
-  const re = /\S+/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(line))) out.push({ text: m[0], file: 'test.tc', line: lineNo, col: m.index + 1 });
-  return out;
-}
 
 export function filters(arena: Arena, lines: string[], warnings: string[] = []): FilterSet {
   const ctx: ParseContext = { env: createQdiscEnv(arena, seededRandom(1)), warn: (m) => warnings.push(m) };
   const set = new FilterSet(arena);
   lines.forEach((l, i) => {
-    const t = toks(l.replace(/^tc\s+/, ''), i + 1);
+    const t = lineTokens(l.replace(/^tc\s+/, ''), 'test.tc', i + 1);
     if (t[0].text !== 'filter') throw new Error('not a filter line');
     set.apply(parseFilterCommand(t[1].text, new Args(t.slice(2), t[1]), ctx), ctx);
   });
