@@ -179,7 +179,7 @@ export class FilterSet {
     } catch (e) {
       // the kernel keeps an instance it just created only if the filter was created
       const t = tp;
-      if (!this.hasNodes(pf, t) && pf.common.tables.filter((x) => x.prio === t.prio).length === 1 && !cmd.tokens.prio) {
+      if (!this.hasNodes(pf, t) && this.tablesOf(pf, t).length === 1 && !cmd.tokens.prio) {
         pf.tps = pf.tps.filter((x) => x !== t);
         pf.common.tables = pf.common.tables.filter((x) => x.handle !== t.root);
       }

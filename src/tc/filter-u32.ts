@@ -3,11 +3,11 @@
  * tc/f_u32.c does: every `match` becomes one or more 32-bit keys (value/mask at a word-aligned
  * offset); two matches on the same word are merged, conflicting bits are an error (`Illegal "match"`).
  *
- * Number bases (as f_u32.c reads them, through tc/values.ts parseInteger): match PATTERNs and offsets are C-style (decimal, 0x hex, 0 octal),
- * match MASKs and `hashkey`/`offset` masks are hex, handles (`ht`, `link`, `handle`) are hex
- * `htid:bucket:node`, `divisor`/`order` are C-style. `ip sport/dport/icmp_type/icmp_code` read fixed
- * offsets 20/22/20/21 (they assume no IP options, as in iproute2); `tcp|udp src|dst` and
- * `icmp type|code` are `nexthdr+` keys (DESIGN.md D3).
+ * Number bases, as f_u32.c reads them (through tc/values.ts cInt and hexInt): match PATTERNs and
+ * offsets are C-style (decimal, 0x hex, 0 octal), match MASKs and `hashkey`/`offset` masks are hex,
+ * handles (`ht`, `link`, `handle`) are hex `htid:bucket:node`, `divisor`/`order` are C-style.
+ * `ip sport/dport/icmp_type/icmp_code` read fixed offsets 20/22/20/21 (they assume no IP options, as
+ * in iproute2); `tcp|udp src|dst` and `icmp type|code` are `nexthdr+` keys (DESIGN.md D3).
  */
 import { TcError, type Args, type Token } from './tokens';
 import { cInt, hexInt } from './values';
