@@ -7,7 +7,8 @@
 import { Bench } from 'tinybench';
 import { Arena } from '../src/packet/arena';
 import { createQdiscEnv } from '../src/qdisc/env';
-import { FilterSet, parseFilterCommand } from '../src/tc/filter';
+import { parseFilterCommand } from '../src/tc/filter-command';
+import { FilterSet } from '../src/tc/filter-set';
 import type { ParseContext } from '../src/tc/kinds';
 import { Args, tokensFromArgv } from '../src/tc/tokens';
 import type { FilterChain } from '../src/classify/chain';

@@ -14,6 +14,7 @@
 import type { Command } from 'commander';
 import { type Qdisc, type QdiscClass, isClassful, formatHandle } from '../qdisc/qdisc';
 import type { DeviceModel } from '../tc/device';
+import { showFilters } from '../tc/filter-show';
 import { IngressQdisc } from '../qdisc/ingress';
 import { type CommandIo, configSource, loadOrReport } from './config-arg';
 
@@ -52,7 +53,7 @@ export function renderTree(model: DeviceModel): string {
       return;
     }
     if (!isClassful(q)) return;
-    const classes = q.classes();
+    const classes = model.classesOf(q);
     const cline = (c: QdiscClass, d: number): void => {
       const text = k.formatClass ? k.formatClass(q, c, true).trim() : '';
       lines.push(`${'  '.repeat(d)}class ${formatHandle(c.classid)}${text ? ` ${text}` : ''}`);
@@ -70,7 +71,7 @@ export function renderTree(model: DeviceModel): string {
   const parents = model.filters.parents();
   if (parents.length > 0) {
     lines.push(`dev ${model.name} filters:`);
-    const text = model.filters.show(undefined, { stats: false, details: false });
+    const text = showFilters(model.filters, undefined, { stats: false, details: false });
     for (const l of text.split('\n')) if (l !== '') lines.push(`  ${l}`);
   }
   return `${lines.join('\n')}\n`;

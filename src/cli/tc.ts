@@ -14,7 +14,7 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { ShaperNotRunningError, defaultControlPath, sendTc } from '../control/socket';
-import { encodeBatch } from '../tc/system';
+import { encodeBatch } from '../control/batch';
 import { lexTc } from '../tc/lexer';
 import { recordScript } from '../tc/script';
 

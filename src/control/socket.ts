@@ -25,35 +25,13 @@ import { chmodSync, lstatSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
 import { type Server, type Socket, connect, createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
+import type { TcReply } from '../tc/system';
 
-/** What a tc command printed and its exit status, as a `tc` process would report them. */
-export interface TcReply {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+/** What a tc command printed and its exit status (the tc layer's TcReply, what travels back). */
+export type { TcReply };
 
 /** Runs one tc command (argv without the leading `tc`) against the live device model. */
 export type TcHandler = (argv: string[]) => Promise<TcReply>;
-
-/** The tc layer's answer shape (DeviceModel.execute): success, what `tc` prints, and the error text. */
-export interface ExecuteResult {
-  ok: boolean;
-  output: string;
-  error?: string | null;
-}
-
-/**
- * Adapts the tc layer's `execute(argv)` to a TcHandler: ok → exit 0 and its output on stdout; an error
- * → exit 1 (what tc exits with when a command fails) and the message on stderr, newline-terminated.
- */
-export function handlerFromExecute(execute: (argv: string[]) => ExecuteResult | Promise<ExecuteResult>): TcHandler {
-  return async (argv) => {
-    const r = await execute(argv);
-    const err = r.error ? (r.error.endsWith('\n') ? r.error : `${r.error}\n`) : '';
-    return { code: r.ok ? 0 : 1, stdout: r.output ?? '', stderr: err };
-  };
-}
 
 /** Exit status for a request the server could not understand (tc uses 1 for command errors). */
 export const EXIT_BAD_REQUEST = 2;

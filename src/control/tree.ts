@@ -1,7 +1,9 @@
 /**
  * The running qdisc trees as the control plane sees them: a provider lists every shaped side of every
- * device (its device name, its direction, its QdiscTree and the forwarder's sojourn table); `walkTree` visits every qdisc and class of one tree through
- * the Qdisc contract only (isClassful, classes(), leaf), in the order `tc show` lists them.
+ * device (its device name, its direction, its QdiscTree and the forwarder's sojourn table);
+ * `walkTree` visits every qdisc and class of one tree through the Qdisc contract only (isClassful,
+ * classes(), leaf), in the order the qdisc keeps its classes (HTB: the order they were added). The
+ * kernel's class-hash order of `tc class show` belongs to the tc layer (tc/class-order.ts).
  *
  * Everything here runs at scrape/snapshot time (about once a second at most), never per packet, so it
  * may allocate freely.

@@ -144,8 +144,8 @@ export class Htb extends QdiscBase implements ClassfulQdisc {
   private readonly rowMask = new Int32Array(TC_HTB_MAXDEPTH);
   private readonly nearEv = new Float64Array(TC_HTB_MAXDEPTH);
   private readonly waitPq: WaitQueue[] = [];
-  /** the kernel's hash walk order, for `tc class show` (buckets of minors, newest first) */
-  private hashBuckets: number[][] = [[], [], [], []];
+  /** the classes in the order they were added (`tc class show` order is the tc layer's: tc/class-order.ts) */
+  private readonly classList: HtbClass[] = [];
   /** time of the dequeue in progress (q->now) and the latest time seen */
   private now: Nanos = 0;
   private lastNow: Nanos = 0;
@@ -186,9 +186,7 @@ export class Htb extends QdiscBase implements ClassfulQdisc {
   }
 
   classes(): HtbClass[] {
-    const out: HtbClass[] = [];
-    for (const b of this.hashBuckets) for (const m of b) out.push(this.byMinor[m] as HtbClass);
-    return out;
+    return this.classList.slice();
   }
 
   getClass(classid: number): HtbClass | undefined {
@@ -245,7 +243,7 @@ export class Htb extends QdiscBase implements ClassfulQdisc {
     }
     for (const r of this.rows) r.reserve(this.classCount);
     for (const w of this.waitPq) w.reserve(this.classCount);
-    this.hashInsert(cl.classid);
+    this.classList.push(cl);
     return cl;
   }
 
@@ -268,7 +266,7 @@ export class Htb extends QdiscBase implements ClassfulQdisc {
     if (cl.leaf) cl.leaf.reset();
     this.byMinor[cl.minor] = null;
     this.classCount--;
-    this.hashRemove(cl.classid);
+    this.classList.splice(this.classList.indexOf(cl), 1);
     if (parent) parent.children--;
     this.deactivate(cl);
     if (cl.cmode !== HTB_CAN_SEND) this.waitPq[cl.level].remove(cl);
@@ -786,39 +784,6 @@ export class Htb extends QdiscBase implements ClassfulQdisc {
     this.wakeAt = Infinity;
     this.purged(packets, bytes);
   }
-
-  // ------------------------------------------------------------------------------------------------
-  // The kernel's class hash (Qdisc_class_hash): only its walk order matters, for `tc class show`.
-
-  private hashInsert(classid: number): void {
-    const b = this.hashBuckets;
-    b[classHash(classid, b.length - 1)].unshift(classid & 0xffff);
-    let elems = 0;
-    for (const x of b) elems += x.length;
-    if (elems * 4 <= b.length * 3) return;
-    // qdisc_class_hash_grow: double, walking the old buckets in order and adding at the head.
-    const next: number[][] = [];
-    for (let i = 0; i < b.length * 2; i++) next.push([]);
-    const major = classid & 0xffff0000;
-    for (const bucket of b) for (const m of bucket) next[classHash((major | m) >>> 0, next.length - 1)].unshift(m);
-    this.hashBuckets = next;
-  }
-
-  private hashRemove(classid: number): void {
-    const m = classid & 0xffff;
-    for (const bucket of this.hashBuckets) {
-      const i = bucket.indexOf(m);
-      if (i >= 0) bucket.splice(i, 1);
-    }
-  }
-}
-
-/** qdisc_class_hash (include/net/sch_generic.h) */
-function classHash(id: number, mask: number): number {
-  let h = id >>> 0;
-  h ^= h >>> 8;
-  h ^= h >>> 4;
-  return h & mask;
 }
 
 function validateRates(o: HtbClassOptions): void {

@@ -119,7 +119,7 @@ export interface QdiscClass {
 }
 
 export interface ClassfulQdisc extends Qdisc {
-  /** classes in the order `tc class show` lists them */
+  /** the classes (`tc class show` lists them in the tc layer's order, tc/class-order.ts) */
   classes(): QdiscClass[];
   getClass(classid: number): QdiscClass | undefined;
   /**

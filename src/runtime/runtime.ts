@@ -25,6 +25,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import type { Logger } from 'pino';
+import { executeRequest } from '../control/batch';
 import { dropsByReason } from '../control/drops';
 import { SojournTable } from '../control/sojourn';
 import type { ShapedSide } from '../control/tree';
@@ -38,7 +39,7 @@ import { Arena } from '../packet/arena';
 import { DEFAULT_TXQUEUELEN } from '../qdisc/env';
 import type { Direction, QdiscTree } from '../qdisc/qdisc';
 import { recordScript } from '../tc/script';
-import { type ConfigSource, TcSystem, loadConfig } from '../tc/system';
+import { type ConfigSource, TcSystem, type TcReply, loadConfig } from '../tc/system';
 import { type Clock, MonotonicClock } from '../time/clock';
 import type { WakeupTimer } from '../time/timer';
 import { formatTime } from '../time/units';
@@ -149,9 +150,9 @@ export class Runtime {
     return this.devices.map((d) => ({ dev: d.dev, direction: d.direction, tree: d.tree, sojourn: d.sojourn }));
   }
 
-  /** one live tc command (control socket): applied atomically, then every forwarder is kicked */
-  execute(argv: string[]) {
-    const r = this.system.execute(argv);
+  /** one live tc command or batch (control socket): applied atomically, then every forwarder is kicked */
+  execute(argv: string[]): TcReply {
+    const r = executeRequest(this.system, argv);
     for (const d of this.devices) d.forwarder.kick();
     return r;
   }

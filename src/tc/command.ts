@@ -4,18 +4,18 @@
  * The grammar is iproute2's (tc/tc.c, tc_qdisc.c, tc_class.c, tc_filter.c):
  *   [-s] [-d] [-j] qdisc  add|change|replace|del|show|ls|list  [dev D] [root|ingress|parent P] [handle H] [KIND [OPTIONS]]
  *   [-s] [-d] [-j] class  add|change|replace|del|show|ls|list  [dev D] [root|parent P] [classid C] [KIND [OPTIONS]]
- *   [-s] [-d] [-j] filter add|change|replace|del|show|ls|list  ... (the filter language, src/tc/filter.ts)
+ *   [-s] [-d] [-j] filter add|change|replace|del|show|ls|list  ... (the filter language, src/tc/filter-command.ts)
  * Objects and verbs may be abbreviated as tc allows (`q`, `cl`, `f`, `a`, `del`, `ls`).
  *
  * This step only reads the common prefix. The KIND's own options are parsed later, against the state
  * the earlier commands of the same batch produce (a class's options depend on its qdisc), by
- * src/tc/apply.ts; that still happens before anything live changes, so applying stays atomic.
+ * src/tc/apply/; that still happens before anything live changes, so applying stays atomic.
  * Not supported (rejected with a clear message): `clsact`, `stab`, `ingress_block`/`egress_block`,
  * `link`/`get` verbs. `estimator` is accepted and ignored with a warning.
  */
 import { TC_H_INGRESS, TC_H_ROOT } from '../qdisc/qdisc';
 import { handleOf } from './values';
-import { Args, TcError, type Token } from './tokens';
+import { Args, TcError, type Token, matches } from './tokens';
 
 export type Verb = 'add' | 'change' | 'replace' | 'del' | 'show';
 
@@ -69,11 +69,6 @@ export interface FilterCommandWords extends CommandBase {
 
 export type TcCommand = QdiscCommand | ClassCommand | FilterCommandWords;
 
-/** `tc`-style abbreviation: `word` is a prefix of `full` (at least `min` letters). */
-function matches(word: string, full: string, min = 1): boolean {
-  return word.length >= min && full.startsWith(word);
-}
-
 function verbOf(t: Token): Verb {
   const w = t.text.toLowerCase();
   if (matches(w, 'add')) return 'add';
@@ -124,62 +119,94 @@ function findDev(tokens: readonly Token[]): Token | undefined {
   return undefined;
 }
 
-function parseQdisc(args: Args, verb: Verb, flags: ShowFlags, anchor: Token): QdiscCommand {
-  let dev: Token | undefined;
-  let parent: number | undefined;
-  let parentToken: Token | undefined;
-  let handle: number | undefined;
-  let handleToken: Token | undefined;
-  let kind: Token | undefined;
-  const warnings: { message: string; at: Token }[] = [];
-  const setParent = (p: number, t: Token): void => {
-    if (parentToken) throw new TcError(`"${t.text}" given twice (parent already set by "${parentToken.text}")`, t);
-    parent = p;
-    parentToken = t;
-  };
-  while (!args.done()) {
-    const t = args.next();
-    const w = t.text.toLowerCase();
+/**
+ * What qdisc and class commands share before their KIND: `dev D`, `root`, `parent P` (one of the two)
+ * and `estimator`, which is read and ignored with a warning.
+ */
+class CommandPrefix {
+  dev: Token | undefined;
+  parent: number | undefined;
+  /** the word that set the parent (the value of `parent`, or `root`/`ingress` itself) */
+  parentToken: Token | undefined;
+  readonly warnings: { message: string; at: Token }[] = [];
+  /** the error when a second `root`/`parent` comes: [message, token to blame] */
+  private readonly twice: (keyword: Token, value: Token, first: Token) => [string, Token];
+
+  constructor(twice: (keyword: Token, value: Token, first: Token) => [string, Token]) {
+    this.twice = twice;
+  }
+
+  setParent(p: number, keyword: Token, value: Token): void {
+    if (this.parentToken) {
+      const [message, at] = this.twice(keyword, value, this.parentToken);
+      throw new TcError(message, at);
+    }
+    this.parent = p;
+    this.parentToken = value;
+  }
+
+  /**
+   * Reads the words before KIND: the shared ones here, the object's own through `own`, which returns
+   * false when `t` is none of its words either. Returns that word, the KIND (undefined at the end).
+   */
+  readUntilKind(args: Args, own: (t: Token, w: string) => boolean): Token | undefined {
+    while (!args.done()) {
+      const t = args.next();
+      const w = t.text.toLowerCase();
+      if (!this.read(t, w, args) && !own(t, w)) return t;
+    }
+    return undefined;
+  }
+
+  /** reads `t` (and its value) when it is one of the shared words; false when it is not */
+  private read(t: Token, w: string, args: Args): boolean {
     if (w === 'dev') {
-      if (dev) throw new TcError('duplicate "dev"', t);
-      dev = args.value(t);
+      if (this.dev) throw new TcError('duplicate "dev"', t);
+      this.dev = args.value(t);
     } else if (w === 'root') {
-      setParent(TC_H_ROOT, t);
+      this.setParent(TC_H_ROOT, t, t);
     } else if (w === 'parent') {
       const v = args.value(t);
-      setParent(handleOf(v, 'parent'), v);
-    } else if (w === 'handle') {
+      this.setParent(handleOf(v, 'parent'), t, v);
+    } else if (w === 'estimator' || w === 'est') {
+      const a = args.value(t);
+      args.value(a);
+      this.warnings.push({ message: 'estimator ignored: tunqos keeps its own rate estimator for every qdisc and class', at: t });
+    } else return false;
+    return true;
+  }
+}
+
+function parseQdisc(args: Args, verb: Verb, flags: ShowFlags, anchor: Token): QdiscCommand {
+  const pre = new CommandPrefix((_k, v, first) => [`"${v.text}" given twice (parent already set by "${first.text}")`, v]);
+  let handle: number | undefined;
+  let handleToken: Token | undefined;
+  const kind = pre.readUntilKind(args, (t, w) => {
+    if (w === 'handle') {
       if (handleToken) throw new TcError('duplicate "handle"', t);
       const v = args.value(t);
       handle = handleOf(v, 'handle');
       handleToken = v;
       if ((handle & 0xffff) !== 0) throw new TcError(`a qdisc handle has minor 0 (write "${v.text.split(':')[0]}:")`, v);
-    } else if (w === 'ingress') {
-      setParent(TC_H_INGRESS, t);
+      return true;
+    }
+    if (w === 'ingress') {
+      // `ingress` is both the parent and the KIND (a show goes on reading: `qdisc show dev X ingress`)
+      pre.setParent(TC_H_INGRESS, t, t);
       if (handle === undefined) {
         handle = 0xffff0000;
         handleToken = t;
       } else if (handle !== 0xffff0000) throw new TcError('the ingress qdisc\'s handle is ffff:', handleToken ?? t);
-      kind = t;
-      if (verb === 'show') continue;
-      break;
-    } else if (w === 'clsact') {
-      throw new TcError('clsact is not supported by tunqos: use "tc qdisc add dev X handle ffff: ingress" for the download direction', t);
-    } else if (w === 'estimator' || w === 'est') {
-      const a = args.value(t);
-      args.value(a);
-      warnings.push({ message: 'estimator ignored: tunqos keeps its own rate estimator for every qdisc and class', at: t });
-    } else if (w === 'stab' || w === 'ingress_block' || w === 'egress_block') {
-      throw new TcError(`"${t.text}" is not supported by tunqos`, t);
-    } else if (verb === 'show' && w === 'invisible') {
-      /* tunqos has no invisible qdiscs */
-    } else if (w === 'help') {
-      throw new TcError('usage: tc qdisc add|change|replace|del|show dev DEV [root|parent X:Y|ingress] [handle X:] KIND [OPTIONS]', t);
-    } else {
-      kind = t;
-      break;
+      return verb === 'show';
     }
-  }
+    if (w === 'clsact') {
+      throw new TcError('clsact is not supported by tunqos: use "tc qdisc add dev X handle ffff: ingress" for the download direction', t);
+    }
+    if (w === 'stab' || w === 'ingress_block' || w === 'egress_block') throw new TcError(`"${t.text}" is not supported by tunqos`, t);
+    if (w === 'help') throw new TcError('usage: tc qdisc add|change|replace|del|show dev DEV [root|parent X:Y|ingress] [handle X:] KIND [OPTIONS]', t);
+    return verb === 'show' && w === 'invisible'; // tunqos has no invisible qdiscs
+  });
+  const { dev, parent, parentToken, warnings } = pre;
   const options = args.rest();
   if (verb === 'show') {
     if (options.length > 0) throw new TcError(`unexpected "${options[0].text}" in qdisc show`, options[0]);
@@ -197,42 +224,18 @@ function parseQdisc(args: Args, verb: Verb, flags: ShowFlags, anchor: Token): Qd
 }
 
 function parseClass(args: Args, verb: Verb, flags: ShowFlags, anchor: Token): ClassCommand {
-  let dev: Token | undefined;
-  let parent: number | undefined;
-  let parentToken: Token | undefined;
+  const pre = new CommandPrefix((k) => ['parent given twice', k]);
   let classid: number | undefined;
   let classidToken: Token | undefined;
-  let kind: Token | undefined;
-  const warnings: { message: string; at: Token }[] = [];
-  while (!args.done()) {
-    const t = args.next();
-    const w = t.text.toLowerCase();
-    if (w === 'dev') {
-      if (dev) throw new TcError('duplicate "dev"', t);
-      dev = args.value(t);
-    } else if (w === 'root') {
-      if (parentToken) throw new TcError('parent given twice', t);
-      parent = TC_H_ROOT;
-      parentToken = t;
-    } else if (w === 'parent') {
-      if (parentToken) throw new TcError('parent given twice', t);
-      const v = args.value(t);
-      parent = handleOf(v, 'parent');
-      parentToken = v;
-    } else if (w === 'classid' || w === 'handle') {
-      if (classidToken) throw new TcError('duplicate "classid"', t);
-      const v = args.value(t);
-      classid = handleOf(v, 'classid');
-      classidToken = v;
-    } else if (w === 'estimator' || w === 'est') {
-      const a = args.value(t);
-      args.value(a);
-      warnings.push({ message: 'estimator ignored: tunqos keeps its own rate estimator for every qdisc and class', at: t });
-    } else {
-      kind = t;
-      break;
-    }
-  }
+  const kind = pre.readUntilKind(args, (t, w) => {
+    if (w !== 'classid' && w !== 'handle') return false;
+    if (classidToken) throw new TcError('duplicate "classid"', t);
+    const v = args.value(t);
+    classid = handleOf(v, 'classid');
+    classidToken = v;
+    return true;
+  });
+  const { dev, parent, parentToken, warnings } = pre;
   const options = args.rest();
   if (verb === 'show') {
     if (kind) throw new TcError(`unexpected "${kind.text}" in class show`, kind);

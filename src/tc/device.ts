@@ -11,14 +11,18 @@
  * never change identity, only their `root` field does.
  *
  * Handles are unique per device, across both sides (as in Linux, where qdisc_lookup searches both).
- * The filters of the device live in one FilterSet (src/tc/filter.ts) keyed by parent handle; after
+ * The filters of the device live in one FilterSet (src/tc/filter-set.ts) keyed by parent handle; after
  * every change the model attaches each parent's chain to the qdisc or class it names.
  * The order of `tc qdisc show` is the kernel's: the root, then the other qdiscs in the order of the
- * device's 16-bucket qdisc hash (hash_32(handle, 4), newest first within a bucket); see show.ts.
+ * device's 16-bucket qdisc hash (hash_32(handle, 4), newest first within a bucket); see show.ts. So
+ * the model records when each qdisc was grafted. The order of `tc class show` is the walk of each
+ * qdisc's class hash, which depends on every class add and delete in turn: the model keeps one
+ * ClassHash per qdisc that has had classes added (tc/class-order.ts), fed by the apply replay.
  */
 import type { Arena } from '../packet/arena';
 import { type ClassfulQdisc, type Qdisc, type QdiscClass, type QdiscEnv, type QdiscTree, TC_H_INGRESS, TC_H_ROOT, isClassful } from '../qdisc/qdisc';
-import { FilterSet } from './filter';
+import { ClassHash } from './class-order';
+import { FilterSet } from './filter-set';
 import { type QdiscKind, findKind } from './kinds';
 import { IngressQdisc } from '../qdisc/ingress';
 import { Args } from './tokens';
@@ -45,6 +49,8 @@ export class DeviceModel {
   /** when each qdisc was grafted (newer first within a hash bucket, as hlist_add_head does) */
   private readonly grafted = new WeakMap<Qdisc, number>();
   private graftCount = 0;
+  /** the class hash of each qdisc whose classes came through classAdded (`tc class show` order) */
+  private readonly classHashes = new WeakMap<Qdisc, ClassHash>();
 
   constructor(
     readonly name: string,
@@ -94,6 +100,36 @@ export class DeviceModel {
 
   graftOrder(q: Qdisc): number {
     return this.grafted.get(q) ?? 0;
+  }
+
+  /** records a class just added to `q` (its place in `tc class show`) */
+  classAdded(q: ClassfulQdisc, classid: number): void {
+    let hash = this.classHashes.get(q);
+    if (!hash) {
+      hash = new ClassHash();
+      this.classHashes.set(q, hash);
+    }
+    hash.insert(classid);
+  }
+
+  /** records a class just deleted from `q` */
+  classRemoved(q: ClassfulQdisc, classid: number): void {
+    this.classHashes.get(q)?.remove(classid);
+  }
+
+  /**
+   * The classes of `q` in `tc class show` order: the walk of its class hash; a qdisc whose classes
+   * come with it (prio's bands, tbf's one class) lists them as it holds them.
+   */
+  classesOf(q: ClassfulQdisc): QdiscClass[] {
+    const hash = this.classHashes.get(q);
+    if (!hash) return q.classes();
+    const out: QdiscClass[] = [];
+    for (const id of hash.walk()) {
+      const cls = q.getClass(id);
+      if (cls) out.push(cls);
+    }
+    return out;
   }
 
   /** every qdisc of the device (tree order, both sides), default leaves included */

@@ -3,35 +3,15 @@
  * tc/f_u32.c does: every `match` becomes one or more 32-bit keys (value/mask at a word-aligned
  * offset); two matches on the same word are merged, conflicting bits are an error (`Illegal "match"`).
  *
- * Number bases (seeds.md §1.2): match PATTERNs and offsets are C-style (decimal, 0x hex, 0 octal),
- * match MASKs and `hashkey`/`offset` masks are hex, handles (`ht`, `link`, `handle`) are hex
- * `htid:bucket:node`, `divisor`/`order` are C-style. `ip sport/dport/icmp_type/icmp_code` read fixed
- * offsets 20/22/20/21 (they assume no IP options, as in iproute2); `tcp|udp src|dst` and
- * `icmp type|code` are `nexthdr+` keys (DESIGN.md D3).
+ * Number bases, as f_u32.c reads them (through tc/values.ts cInt and hexInt): match PATTERNs and
+ * offsets are C-style (decimal, 0x hex, 0 octal), match MASKs and `hashkey`/`offset` masks are hex,
+ * handles (`ht`, `link`, `handle`) are hex `htid:bucket:node`, `divisor`/`order` are C-style.
+ * `ip sport/dport/icmp_type/icmp_code` read fixed offsets 20/22/20/21 (they assume no IP options, as
+ * in iproute2); `tcp|udp src|dst` and `icmp type|code` are `nexthdr+` keys (DESIGN.md D3).
  */
 import { TcError, type Args, type Token } from './tokens';
-import { emptySel, TC_U32_EAT, TC_U32_OFFSET, TC_U32_TERMINAL, TC_U32_VAROFFSET, u32Handle, type U32Key, type U32Sel } from '../classify/u32';
-
-/** a C-style integer as strtol(…, 0) reads it: 0x hex, leading 0 octal, else decimal; may be negative */
-export function cInt(t: Token, what: string, min = -0x80000000, max = 0xffffffff): number {
-  const s = t.text.trim();
-  const m = /^([-+]?)(0x[0-9a-f]+|0[0-7]*|[1-9][0-9]*)$/i.exec(s);
-  if (!m) throw new TcError(`invalid ${what} "${t.text}"`, t);
-  const body = m[2];
-  let v = /^0x/i.test(body) ? parseInt(body.slice(2), 16) : body.length > 1 && body[0] === '0' ? parseInt(body, 8) : parseInt(body, 10);
-  if (m[1] === '-') v = -v;
-  if (v < min || v > max) throw new TcError(`${what} ${t.text} is out of range`, t);
-  return v;
-}
-
-/** a hex number as get_u32(…, 16) reads it (with or without 0x) */
-export function hexInt(t: Token, what: string, max = 0xffffffff): number {
-  const s = t.text.trim().replace(/^0x/i, '');
-  if (!/^[0-9a-f]+$/i.test(s)) throw new TcError(`invalid ${what} "${t.text}" (hexadecimal expected)`, t);
-  const v = parseInt(s, 16);
-  if (v > max) throw new TcError(`${what} ${t.text} is out of range`, t);
-  return v;
-}
+import { cInt, hexInt } from './values';
+import { TC_U32_EAT, TC_U32_OFFSET, TC_U32_VAROFFSET, u32Handle, type U32Key, type U32Sel } from '../classify/u32';
 
 /** `htid:hash:node` in hex (get_u32_handle): `800::800`, `2:7b:`, `1:`, `800` */
 export function u32HandleOf(t: Token, what: string): number {
@@ -127,8 +107,7 @@ function ipv4Addr(args: Args, sel: U32Sel, off: number, key: Token): void {
 }
 
 function parseIpv6(text: string): number[] | null {
-  let s = text;
-  const halves = s.split('::');
+  const halves = text.split('::');
   if (halves.length > 2) return null;
   const parse = (p: string): number[] | null => {
     if (p === '') return [];
@@ -144,7 +123,6 @@ function parseIpv6(text: string): number[] | null {
   if (!head || !tail) return null;
   const fill = 8 - head.length - tail.length;
   if ((halves.length === 1 && fill !== 0) || fill < 0) return null;
-  s = '';
   const groups = [...head, ...new Array(halves.length === 2 ? fill : 0).fill(0), ...tail];
   const words: number[] = [];
   for (let i = 0; i < 4; i++) words.push(((groups[2 * i] << 16) | groups[2 * i + 1]) >>> 0);
@@ -327,5 +305,3 @@ export function sampleBucket(sample: U32Sel, divisor: number): number {
   const h = ((k.val & k.mask) >>> 0) >>> fshift;
   return h % divisor;
 }
-
-export { emptySel, TC_U32_TERMINAL };

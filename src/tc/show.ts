@@ -10,7 +10,8 @@
  *   class htb 1:10 parent 1:1 leaf 10: prio 0 rate 5Mbit ceil 5Mbit burst 15Kb cburst 1600b 
  * Order is the kernel's dump order: the root qdisc, then the other (named) qdiscs in the order of the
  * device's 16-bucket qdisc hash (hash_32(handle, 4), newest first in a bucket), then the ingress qdisc
- * and what hangs under it. Classes: the root qdisc's, then each hashed qdisc's in the same order.
+ * and what hangs under it. Classes: the root qdisc's, then each hashed qdisc's in the same order, each
+ * qdisc's in the walk order of its class hash (DeviceModel.classesOf, tc/class-order.ts).
  * `refcnt 2` is what a single-queue device (a TUN) shows for its root. Qdiscs with handle 0 other than
  * the root (default leaves) are invisible, as in Linux. The JSON follows `tc -j qdisc show`
  * (iproute2 6.1 prints no JSON for classes; tunqos prints the same fields as for qdiscs).
@@ -55,12 +56,10 @@ function statsJson(s: QdiscStats): Record<string, number> {
   return s.rate.active ? { ...base, rate: Math.round(s.rate.bps), pps: Math.round(s.rate.pps) } : base;
 }
 
-function parentText(e: QdiscEntry): string {
-  if (e.parent === TC_H_ROOT) return 'root refcnt 2 ';
-  return `parent ${formatHandle(e.parent)} `;
+/** how print_qdisc and print_class go on after the handle: `root ` (with `rootWords`) or `parent X:Y ` */
+function parentWords(isRoot: boolean, parent: number, rootWords: string): string {
+  return isRoot ? rootWords : `parent ${formatHandle(parent)} `;
 }
-
-/** tc's print of a handle (`1:`, `1:10`, `ffff:fff1`) */
 
 export interface QdiscSelector {
   /** TC_H_ROOT, TC_H_INGRESS, a classid (parent), or undefined */
@@ -92,7 +91,7 @@ export function showQdiscs(model: DeviceModel, flags: ShowFlags, sel: QdiscSelec
   const lines: string[] = [];
   for (const e of entries) {
     const kind = model.kindOf(e.q);
-    lines.push(`qdisc ${kind.kind} ${formatHandle(e.q.handle)} ${parentText(e)}${kind.formatQdisc(e.q, flags.details)}`);
+    lines.push(`qdisc ${kind.kind} ${formatHandle(e.q.handle)} ${parentWords(e.parent === TC_H_ROOT, e.parent, 'root refcnt 2 ')}${kind.formatQdisc(e.q, flags.details)}`);
     if (flags.stats) {
       lines.push(...statsLines(e.q.stats));
       if (kind.formatQdiscXstats) lines.push(...kind.formatQdiscXstats(e.q));
@@ -111,17 +110,16 @@ export function visibleClasses(model: DeviceModel): ClassEntry[] {
   const out: ClassEntry[] = [];
   for (const e of visibleQdiscs(model)) {
     if (!isClassful(e.q)) continue;
-    for (const cls of e.q.classes()) out.push({ q: e.q, cls });
+    for (const cls of model.classesOf(e.q)) out.push({ q: e.q, cls });
   }
   return out;
 }
 
-function classParentText(model: DeviceModel, q: Qdisc, cls: QdiscClass): string {
-  if (cls.parentid === TC_H_ROOT) return 'root ';
+/** whether tc shows the class as `root`: HTB and CBQ report top-level classes so; other kinds name their qdisc as the parent */
+function classIsRoot(model: DeviceModel, q: Qdisc, cls: QdiscClass): boolean {
+  if (cls.parentid === TC_H_ROOT) return true;
   const k = model.kindOf(q).kind;
-  // HTB and CBQ report top-level classes as root; other kinds report their qdisc as the parent
-  if (cls.parentid === q.handle && (k === 'htb' || k === 'cbq')) return 'root ';
-  return `parent ${formatHandle(cls.parentid)} `;
+  return cls.parentid === q.handle && (k === 'htb' || k === 'cbq');
 }
 
 export interface ClassSelector {
@@ -142,8 +140,7 @@ export function showClasses(model: DeviceModel, flags: ShowFlags, sel: ClassSele
       entries.map(({ q, cls }) => {
         const kind = model.kindOf(q);
         const o: Record<string, unknown> = { class: kind.kind, handle: formatHandle(cls.classid) };
-        const pt = classParentText(model, q, cls);
-        if (pt === 'root ') o.root = true;
+        if (classIsRoot(model, q, cls)) o.root = true;
         else o.parent = formatHandle(cls.parentid);
         if (cls.leaf && cls.leaf.handle !== 0) o.leaf = formatHandle(cls.leaf.handle);
         o.options = kind.formatClass ? kind.formatClass(q, cls, flags.details).trim() : '';
@@ -157,7 +154,7 @@ export function showClasses(model: DeviceModel, flags: ShowFlags, sel: ClassSele
     const kind = model.kindOf(q);
     const leaf = cls.leaf && cls.leaf.handle !== 0 ? `leaf ${formatHandle(cls.leaf.handle)} ` : '';
     const middle = kind.formatClass ? kind.formatClass(q, cls, flags.details) : '';
-    lines.push(`class ${kind.kind} ${formatHandle(cls.classid)} ${classParentText(model, q, cls)}${leaf}${middle}`);
+    lines.push(`class ${kind.kind} ${formatHandle(cls.classid)} ${parentWords(classIsRoot(model, q, cls), cls.parentid, 'root ')}${leaf}${middle}`);
     if (flags.stats) {
       // tbf dumps no class statistics in Linux: tc prints only the blank separator
       if (kind.kind !== 'tbf') lines.push(...statsLines(cls.stats));

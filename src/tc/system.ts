@@ -5,14 +5,15 @@
  *   const { system, devices, warnings } = loadConfig({ file: 'configs/demo.tc' }, { arena });
  *   //   or loadConfig({ script: 'configs/s32.sh' }, ...): a bash script whose `tc` calls are recorded
  *   const dev = devices.get('tq0')!;      // DeviceModel
- *   forwarderUp.side = dev.egress;        // { root: Qdisc }: read side.root on every batch
- *   forwarderDown.side = dev.ingress;     // the download direction (its own TUN)
+ *   new Forwarder({ tree: dev.egress, ... })   // a QdiscTree, { root: Qdisc }: root is read on every batch
+ *   new Forwarder({ tree: dev.ingress, ... })  // the download direction (its own TUN)
  *   system.execute(['-s', 'class', 'show', 'dev', 'tq0'])   // → { code, stdout, stderr } like a tc process
  *   system.execute(['class', 'change', 'dev', 'tq0', 'classid', '1:10', 'htb', 'rate', '5mbit'])
  *
- * `execute` has the shape of the control socket's TcHandler answer (src/control/socket.ts: TcReply):
- * exit code 0 with what tc prints, or 1 with `Error: ...` on stderr (warnings go to stderr with code 0).
- * Every change is atomic (src/tc/apply.ts); a failing command changes nothing.
+ * `execute` answers a TcReply, what a tc process reports and what the control socket carries
+ * (src/control/socket.ts): exit code 0 with what tc prints, or 1 with `Error: ...` on stderr (warnings
+ * go to stderr with code 0). Batches reach `executeBatch` through src/control/batch.ts.
+ * Every change is atomic (src/tc/apply/apply.ts); a failing command changes nothing.
  * Live commands must name devices that exist (`Cannot find device "X"`, as tc says); a config file
  * creates the devices it names. `system.addDevice(name)` creates one up front (`tunqos run --dev`).
  * Errors while loading throw TcError with `FILE:LINE:COL: message`.
@@ -21,28 +22,25 @@ import { readFileSync } from 'node:fs';
 import { Arena } from '../packet/arena';
 import { createQdiscEnv } from '../qdisc/env';
 import { type QdiscEnv, TC_H_INGRESS, TC_H_ROOT } from '../qdisc/qdisc';
-import { type ApplyResult, type ApplyTarget, applyCommands } from './apply';
+import { type ApplyResult, type ApplyTarget, applyCommands } from './apply/apply';
 import { type TcCommand, parseCommand } from './command';
 import { DeviceModel } from './device';
-import { parseFilterCommand } from './filter';
+import { parseFilterCommand } from './filter-command';
+import { filtersJson, showFilters } from './filter-show';
 import './kinds/index';
 import './kinds/ingress';
 import { type LexedCommand, lexTc } from './lexer';
 import { type ScriptRecord, recordScript } from './script';
 import { showClasses, showQdiscs } from './show';
-import { Args, TcError, type Token, tokensFromArgv } from './tokens';
+import { Args, TcError, tokensFromArgv } from './tokens';
 
 export { DeviceModel } from './device';
 
 /**
- * What one tc command produced, in both shapes the control plane uses: `{ok, output, error}`
- * (src/control/socket.ts handlerFromExecute) and `{code, stdout, stderr}` (a tc process's view).
- * On success with warnings, `error` holds the warnings (printed on stderr, exit status 0).
+ * What a tc command printed and its exit status, as a `tc` process would report them. On success
+ * with warnings, `stderr` holds the warnings and `code` is 0.
  */
 export interface TcReply {
-  ok: boolean;
-  output: string;
-  error: string | null;
   code: number;
   stdout: string;
   stderr: string;
@@ -54,7 +52,7 @@ function warningText(r: ApplyResult): string {
 }
 
 function reply(code: number, stdout: string, stderr: string): TcReply {
-  return { ok: code === 0, output: stdout, error: stderr === '' ? null : stderr, code, stdout, stderr };
+  return { code, stdout, stderr };
 }
 
 export interface SystemOptions {
@@ -120,7 +118,6 @@ export class TcSystem implements ApplyTarget {
    * the others change the model atomically. Never throws.
    */
   execute(argv: readonly string[]): TcReply {
-    if (argv[0] === BATCH_MARKER) return this.executeBatch(decodeBatch(argv));
     try {
       const tokens = tokensFromArgv(argv[0] === 'tc' ? argv.slice(1) : argv, 'tc');
       if (tokens.length === 0) return reply(1, '', 'Usage: tc [-s] [-d] [-j] qdisc|class|filter add|change|replace|del|show ...\n');
@@ -139,9 +136,8 @@ export class TcSystem implements ApplyTarget {
    * all or nothing, like a config file; an error names the file, line and column of the bad token.
    * Show commands in a batch print, after the changes are applied.
    */
-  executeBatch(batch: LexedCommand[] | TcError): TcReply {
+  executeBatch(batch: readonly LexedCommand[]): TcReply {
     try {
-      if (batch instanceof TcError) throw batch;
       const cmds = batch.map((c) => parseCommand(c.tokens, c.anchor));
       const r = this.apply(cmds.filter((c) => c.verb !== 'show'), false);
       const shown = cmds.filter((c) => c.verb === 'show').map((c) => this.show(c));
@@ -175,47 +171,12 @@ export class TcSystem implements ApplyTarget {
         let parent: number | undefined = f.parent === TC_H_ROOT && !f.tokens.parent ? undefined : f.parent;
         if (parent === TC_H_ROOT) parent = d.egress.root.handle;
         if (parent === TC_H_INGRESS) parent = 0xffff0000;
-        if (cmd.flags.json) json.push(...d.filters.json(parent));
-        else out += d.filters.show(parent, { stats: cmd.flags.stats, details: cmd.flags.details });
+        if (cmd.flags.json) json.push(...filtersJson(d.filters, parent));
+        else out += showFilters(d.filters, parent, { stats: cmd.flags.stats, details: cmd.flags.details });
       }
     }
     return cmd.flags.json ? `${JSON.stringify(json)}\n` : out;
   }
-}
-
-/**
- * A batch travels over the control socket as ONE argv: this marker, then the located commands as JSON
- * (tokens keep the file, line and column of the client's file or script, so errors point there).
- */
-export const BATCH_MARKER = '--tunqos-batch';
-
-export function encodeBatch(cmds: readonly LexedCommand[]): string[] {
-  return [BATCH_MARKER, JSON.stringify(cmds.map((c) => ({ anchor: c.anchor, tokens: c.tokens })))];
-}
-
-function isToken(t: unknown): t is Token {
-  const o = t as Token;
-  return typeof o === 'object' && o !== null && typeof o.text === 'string' && typeof o.file === 'string' && Number.isInteger(o.line) && Number.isInteger(o.col);
-}
-
-/** The commands of a batch argv, or a TcError saying why it is malformed (never throws). */
-export function decodeBatch(argv: readonly string[]): LexedCommand[] | TcError {
-  if (argv.length !== 2) return new TcError(`a batch request carries exactly one JSON argument, got ${argv.length - 1}`);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(argv[1]);
-  } catch (e) {
-    return new TcError(`malformed batch request: ${(e as Error).message}`);
-  }
-  if (!Array.isArray(parsed)) return new TcError('malformed batch request: expected a list of commands');
-  const out: LexedCommand[] = [];
-  for (const c of parsed as Array<{ anchor?: unknown; tokens?: unknown }>) {
-    if (!isToken(c?.anchor) || !Array.isArray(c.tokens) || !c.tokens.every(isToken)) {
-      return new TcError('malformed batch request: a command lacks located tokens');
-    }
-    out.push({ anchor: c.anchor, tokens: c.tokens });
-  }
-  return out;
 }
 
 export interface ConfigSource {

@@ -28,6 +28,14 @@ export class TcError extends Error {
   }
 }
 
+/**
+ * iproute2's matches(): `typed` is an abbreviation of `keyword` (a prefix of it, at least `min`
+ * letters long), as tc accepts `q` for qdisc or `del` for delete.
+ */
+export function matches(typed: string, keyword: string, min = 1): boolean {
+  return typed.length >= min && keyword.startsWith(typed);
+}
+
 /** Makes tokens from a plain argument list (command line: `tunqos tc qdisc add ...`). */
 export function tokensFromArgv(argv: readonly string[], file = '<command line>'): Token[] {
   let col = 1;

@@ -24,10 +24,37 @@ export function timeOf(t: Token, what = 'time'): number {
   return v;
 }
 
-/** A C-style unsigned integer (decimal, or hex with 0x) within [min, max]. */
+/**
+ * strtoul(text, base) over the whole text: the one integer reader behind every number of the tc
+ * language (iproute2's get_u32/get_integer/get_s32). Base 0 is C-style: 0x hex, a leading 0 octal,
+ * else decimal; base 16 is hex with an optional 0x; base 10 is decimal. `signed` admits a leading
+ * + or - (strtol). NaN when the text is not one whole number in that base.
+ */
+export function parseInteger(text: string, base: 0 | 10 | 16, signed = false): number {
+  let s = text.trim();
+  let negative = false;
+  if (signed && (s[0] === '-' || s[0] === '+')) {
+    negative = s[0] === '-';
+    s = s.slice(1);
+  }
+  let radix: number = base;
+  if (base !== 10 && /^0x/i.test(s)) {
+    s = s.slice(2);
+    radix = 16;
+  } else if (base === 0) radix = s.length > 1 && s[0] === '0' ? 8 : 10;
+  const digits = radix === 16 ? /^[0-9a-f]+$/i : radix === 8 ? /^[0-7]+$/ : /^[0-9]+$/;
+  if (!digits.test(s)) return NaN;
+  const v = parseInt(s, radix);
+  return negative ? -v : v;
+}
+
+/**
+ * A whole number within [min, max] as the qdisc kinds read theirs: decimal, or hex with 0x (a leading
+ * 0 is decimal here, not octal).
+ */
 export function intOf(t: Token, what: string, min = 0, max = 0xffffffff): number {
   const s = t.text.trim();
-  const v = /^0x[0-9a-f]+$/i.test(s) ? parseInt(s.slice(2), 16) : /^[0-9]+$/.test(s) ? parseInt(s, 10) : NaN;
+  const v = /^0x/i.test(s) ? parseInteger(s, 16) : parseInteger(s, 10);
   if (Number.isNaN(v)) throw new TcError(`invalid ${what} "${t.text}" (expected a whole number)`, t);
   if (v < min || v > max) throw new TcError(`${what} ${v} is out of range (${min}..${max})`, t);
   return v;
@@ -35,10 +62,25 @@ export function intOf(t: Token, what: string, min = 0, max = 0xffffffff): number
 
 /** A hex number as tc reads majors, minors and HTB `default` (`30` is 0x30). */
 export function hexOf(t: Token, what: string, max = 0xffff): number {
-  const s = t.text.trim().replace(/^0x/i, '');
-  if (!/^[0-9a-f]+$/i.test(s)) throw new TcError(`invalid ${what} "${t.text}" (expected hexadecimal)`, t);
-  const v = parseInt(s, 16);
+  const v = parseInteger(t.text, 16);
+  if (Number.isNaN(v)) throw new TcError(`invalid ${what} "${t.text}" (expected hexadecimal)`, t);
   if (v > max) throw new TcError(`${what} 0x${v.toString(16)} is out of range (max 0x${max.toString(16)})`, t);
+  return v;
+}
+
+/** A C-style integer as the filter language reads it, strtol(…, 0): 0x hex, leading 0 octal, else decimal; may be negative. */
+export function cInt(t: Token, what: string, min = -0x80000000, max = 0xffffffff): number {
+  const v = parseInteger(t.text, 0, true);
+  if (Number.isNaN(v)) throw new TcError(`invalid ${what} "${t.text}"`, t);
+  if (v < min || v > max) throw new TcError(`${what} ${t.text} is out of range`, t);
+  return v;
+}
+
+/** A hex number as the filter language reads masks, get_u32(…, 16) (with or without 0x). */
+export function hexInt(t: Token, what: string, max = 0xffffffff): number {
+  const v = parseInteger(t.text, 16);
+  if (Number.isNaN(v)) throw new TcError(`invalid ${what} "${t.text}" (hexadecimal expected)`, t);
+  if (v > max) throw new TcError(`${what} ${t.text} is out of range`, t);
   return v;
 }
 

@@ -2,17 +2,19 @@
 import { Arena, FLAG_IPV4, FLAG_IPV6 } from '../../src/packet/arena';
 import { preparePacket } from '../../src/packet/prepare';
 import { createQdiscEnv } from '../../src/qdisc/env';
-import { FilterSet, parseFilterCommand } from '../../src/tc/filter';
+import { parseFilterCommand } from '../../src/tc/filter-command';
+import { FilterSet } from '../../src/tc/filter-set';
 import type { ParseContext } from '../../src/tc/kinds';
-import { Args, tokensFromArgv } from '../../src/tc/tokens';
+import { Args } from '../../src/tc/tokens';
+import { lineTokens } from '../support/tokens';
 import { seededRandom } from '../../src/qdisc/env';
 import { type PacketSpec, synthPacket } from '../../src/packet/synth';
 
 export function filters(arena: Arena, lines: string[], warnings: string[] = []): FilterSet {
   const ctx: ParseContext = { env: createQdiscEnv(arena, seededRandom(1)), warn: (m) => warnings.push(m) };
   const set = new FilterSet(arena);
-  lines.forEach((l) => {
-    const t = tokensFromArgv(l.replace(/^tc\s+/, '').trim().split(/\s+/), 'test.tc');
+  lines.forEach((l, i) => {
+    const t = lineTokens(l.replace(/^tc\s+/, ''), 'test.tc', i + 1);
     if (t[0].text !== 'filter') throw new Error('not a filter line');
     set.apply(parseFilterCommand(t[1].text, new Args(t.slice(2), t[1]), ctx), ctx);
   });

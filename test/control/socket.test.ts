@@ -11,10 +11,12 @@ import {
   ShaperNotRunningError,
   type TcHandler,
   defaultControlPath,
-  handlerFromExecute,
   sendTc,
   startControlServer,
 } from '../../src/control/socket';
+import { executeRequest } from '../../src/control/batch';
+import { seededRandom } from '../../src/qdisc/env';
+import { TcSystem } from '../../src/tc/system';
 
 let dir: string;
 let path: string;
@@ -181,9 +183,11 @@ describe('control socket', () => {
     expect(defaultControlPath(1234)).toBe(join(tmpdir(), 'tunqos-1234', 'tunqos.sock'));
   });
 
-  it("adapts the tc layer's execute() result: ok → 0/stdout, error → 1/stderr", async () => {
-    await start(handlerFromExecute((argv) => (argv[0] === 'bad' ? { ok: false, output: '', error: 'Error: bad\n' } : { ok: true, output: 'qdisc pfifo 0: root\n' })));
-    expect(await sendTc(path, ['qdisc', 'show'])).toEqual({ code: 0, stdout: 'qdisc pfifo 0: root\n', stderr: '' });
-    expect(await sendTc(path, ['bad'])).toEqual({ code: 1, stdout: '', stderr: 'Error: bad\n' });
+  it("carries the tc layer's reply unchanged: 0 and stdout, or 1 and the error on stderr", async () => {
+    const sys = new TcSystem({ random: seededRandom(1) });
+    sys.addDevice('tq0');
+    await start(async (argv) => executeRequest(sys, argv));
+    expect(await sendTc(path, ['qdisc', 'show', 'dev', 'tq0'])).toEqual({ code: 0, stdout: 'qdisc pfifo_fast 0: root refcnt 2 bands 3 priomap 1 2 2 2 1 2 0 0 1 1 1 1 1 1 1 1\n', stderr: '' });
+    expect(await sendTc(path, ['qdisc', 'show', 'dev', 'nope'])).toEqual({ code: 1, stdout: '', stderr: 'Error: Cannot find device "nope"\n' });
   });
 });

@@ -8,6 +8,7 @@ import type { Htb, HtbClass } from '../../src/qdisc/htb';
 import { type QdiscEnv, TC_H_ROOT, formatHandle } from '../../src/qdisc/qdisc';
 import type { ParseContext } from '../../src/tc/kinds';
 import { htbKind } from '../../src/tc/kinds/htb';
+import { ClassHash } from '../../src/tc/class-order';
 import { Args, tokensFromArgv } from '../../src/tc/tokens';
 import { handleOf } from '../../src/tc/values';
 import { seededRandom } from '../../src/qdisc/env';
@@ -35,6 +36,7 @@ function replay(cmds: string, envOver: Partial<QdiscEnv> = {}): Replay {
   const ctx: ParseContext = { env, warn: (m) => warnings.push(m) };
   const errors: string[] = [];
   let q: Htb | undefined;
+  const order = new ClassHash(); // `tc class show` order, as the device model keeps it
   for (const line of cmds.split('\n').filter((l) => l.trim() && !l.startsWith('#'))) {
     const words = line.trim().split(/\s+/);
     const toks = tokensFromArgv(words);
@@ -52,12 +54,14 @@ function replay(cmds: string, envOver: Partial<QdiscEnv> = {}): Replay {
         }
       } else if (words[1] === 'del') {
         htbKind.deleteClass!(q!, handleOf(toks[at('classid') + 1]));
+        order.remove(handleOf(toks[at('classid') + 1]));
       } else {
         const parentTok = toks[at('parent') + 1];
         const parent = parentTok.text === '1:' ? q!.handle : handleOf(parentTok);
         const classid = handleOf(toks[at('classid') + 1]);
         const spec = htbKind.parseClass!(new Args(toks.slice(at('htb') + 1), toks[at('htb')]), ctx, q!);
         htbKind.addClass!(q!, classid, parent, spec);
+        order.insert(classid);
       }
     } catch (e) {
       errors.push((e as Error).message);
@@ -71,7 +75,7 @@ function replay(cmds: string, envOver: Partial<QdiscEnv> = {}): Replay {
     qdiscLine: (details) => `qdisc htb 1: root refcnt 3 ${htbKind.formatQdisc(h, details)}`,
     show({ stats, details }) {
       const out: string[] = [];
-      for (const c of h.classes() as HtbClass[]) {
+      for (const c of order.walk().map((id) => h.getClass(id)!) as HtbClass[]) {
         const parent = c.parent ? `parent ${formatHandle(c.parent.classid)}` : 'root';
         const leaf = c.leaf && c.leaf.handle !== 0 ? `leaf ${formatHandle(c.leaf.handle)} ` : '';
         out.push(`class htb ${formatHandle(c.classid)} ${parent} ${leaf}${htbKind.formatClass!(h, c, !!details)}`);

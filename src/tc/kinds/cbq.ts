@@ -31,6 +31,7 @@ import { Htb, type HtbClass, type HtbClassOptions } from '../../qdisc/htb';
 import type { ClassfulQdisc, QdiscClass, QdiscEnv } from '../../qdisc/qdisc';
 import { type ParseContext, type QdiscKind, registerKind } from '../kinds';
 import { type Args, TcError, type Token } from '../tokens';
+import { ClassHash } from '../class-order';
 import { handleOf, intOf, rateOf, sizeOf } from '../values';
 import { formatHtbClass, formatHtbClassXstats, formatHtbQdisc, htbKind } from './htb';
 
@@ -65,11 +66,22 @@ export class CbqHtb extends Htb {
   readonly bandwidth: number;
   readonly avpkt: number;
   readonly cbq = new Map<number, CbqClassSpec>();
+  /**
+   * The classes in the kernel's class-hash walk order (tc/class-order.ts). cbq_sync_defmap and the
+   * other walks below visit classes in that order, and the defmap's tie-break (the first class of the
+   * lowest level) depends on it; the HTB engine itself keeps classes in the order they were added.
+   */
+  readonly order = new ClassHash();
   constructor(handle: number, env: QdiscEnv, opts: CbqQdiscOptions) {
     super(handle, env, { defcls: 0 });
     this.bandwidth = opts.bandwidth;
     this.avpkt = opts.avpkt;
     this.rootDefaults = new Int32Array(16);
+  }
+
+  /** cbq_walk's order: the class hash's */
+  walkClasses(): HtbClass[] {
+    return this.order.walk().map((id) => this.getClass(id) as HtbClass);
   }
 }
 
@@ -195,7 +207,7 @@ function htbOptions(q: CbqHtb, parentid: number, s: CbqClassSpec, scale = 1): Ht
  */
 function applyAll(q: CbqHtb, warned: Set<number>): void {
   const depth = (c: HtbClass): number => (c.parent ? 1 + depth(c.parent) : 0);
-  const all = q.classes().slice().sort((a, b) => depth(a) - depth(b));
+  const all = q.walkClasses().sort((a, b) => depth(a) - depth(b));
   for (const cl of all) {
     const s = q.cbq.get(cl.classid);
     if (!s) continue;
@@ -242,7 +254,7 @@ function normaliseQuanta(q: CbqHtb): void {
 /** CBQ's level: 0 for a leaf, one more than the highest child otherwise (the root is above all) */
 function cbqLevel(q: CbqHtb, classid: number): number {
   let level = -1;
-  for (const c of q.classes()) {
+  for (const c of q.walkClasses()) {
     if ((classid === q.handle && c.parent === null) || (c.parent !== null && c.parent.classid === classid)) {
       level = Math.max(level, cbqLevel(q, c.classid));
     }
@@ -263,7 +275,7 @@ function syncDefmap(q: CbqHtb, classid: number): void {
   for (let i = 0; i < 16; i++) {
     if (table[i] !== 0) continue;
     let level = cbqLevel(q, split);
-    for (const c of q.classes()) {
+    for (const c of q.walkClasses()) {
       const cs = q.cbq.get(c.classid);
       if (cs && cs.split === split && (cs.defmap ?? 0) & (1 << i)) {
         const l = cbqLevel(q, c.classid);
@@ -312,6 +324,7 @@ export const cbqKind: QdiscKind<CbqQdiscOptions, CbqClassSpec> = {
     const h = q as CbqHtb;
     const s = { ...spec };
     const cl = h.addClass(classid, parentid, htbOptions(h, parentid, s));
+    h.order.insert(classid);
     checkSplit(h, classid, parentid, s);
     h.cbq.set(classid, s);
     applyAll(h, new Set());
@@ -331,6 +344,7 @@ export const cbqKind: QdiscKind<CbqQdiscOptions, CbqClassSpec> = {
     const h = q as CbqHtb;
     const s = h.cbq.get(classid);
     h.deleteClass(classid);
+    h.order.remove(classid);
     h.cbq.delete(classid);
     if (s && s.split !== undefined) {
       const table = defaultsOf(h, s.split);

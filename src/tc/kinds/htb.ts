@@ -24,7 +24,7 @@ import { type ClassfulQdisc, type Qdisc, type QdiscClass, formatHandle } from '.
 import { pschedNs2Ticks, tcCalcXmitsizeSat } from '../../time/psched';
 import { formatRate, formatSize } from '../../time/units';
 import { type ParseContext, type QdiscKind, registerKind } from '../kinds';
-import { type Args, TcError, type Token } from '../tokens';
+import { type Args, TcError, type Token, matches } from '../tokens';
 import { hexOf, intOf, rateOf, sizeOf } from '../values';
 
 /** What a parsed `tc class ... htb` carries: the class options plus which bursts were given. */
@@ -32,11 +32,6 @@ export interface HtbClassSpec extends HtbClassOptions {
   /** bursts in bytes as written (undefined: default) — converted against the rate when applied */
   burstBytes?: number;
   cburstBytes?: number;
-}
-
-/** iproute2's matches(): the word typed is a prefix of the keyword */
-export function matches(typed: string, keyword: string): boolean {
-  return typed.length > 0 && keyword.startsWith(typed);
 }
 
 function sizeAndCell(t: Token, what: string): number {

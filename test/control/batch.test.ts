@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { requestFor } from '../../src/cli/tc';
-import { BATCH_MARKER, TcSystem, encodeBatch } from '../../src/tc/system';
+import { BATCH_MARKER, encodeBatch, executeRequest } from '../../src/control/batch';
+import { TcSystem } from '../../src/tc/system';
 import { lexTc } from '../../src/tc/lexer';
 import { seededRandom } from '../../src/qdisc/env';
 
@@ -25,27 +26,27 @@ describe('live batches (tunqos tc -b FILE / --script FILE)', () => {
   it('applies every command of a batch, then prints its show commands', () => {
     const s = system();
     const text = 'class change dev tq0 parent 1:1 classid 1:10 htb rate 6mbit ceil 10mbit\nclass add dev tq0 parent 1:1 classid 1:30 htb rate 2mbit\nclass show dev tq0 classid 1:30\n';
-    const r = s.execute(encodeBatch(lexTc(text, 'changes.tc')));
+    const r = executeRequest(s, encodeBatch(lexTc(text, 'changes.tc')));
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^class htb 1:30 parent 1:1 .*rate 2Mbit/);
-    expect(s.execute(['class', 'show', 'dev', 'tq0']).stdout).toMatch(/class htb 1:10 parent 1:1 prio 0 rate 6Mbit/);
+    expect(executeRequest(s, ['class', 'show', 'dev', 'tq0']).stdout).toMatch(/class htb 1:10 parent 1:1 prio 0 rate 6Mbit/);
   });
 
   it('is atomic: a bad third command leaves the running tree exactly as it was, and names its location', () => {
     const s = system();
-    const before = s.execute(['-s', 'class', 'show', 'dev', 'tq0']).stdout;
+    const before = executeRequest(s, ['-s', 'class', 'show', 'dev', 'tq0']).stdout;
     const text = [
       'class change dev tq0 parent 1:1 classid 1:10 htb rate 7mbit ceil 10mbit',
       'class add dev tq0 parent 1:1 classid 1:30 htb rate 2mbit',
       'class add dev tq0 parent 1:1 classid 1:40 htb rate fast',
     ].join('\n');
-    const r = s.execute(encodeBatch(lexTc(text, 'changes.tc')));
+    const r = executeRequest(s, encodeBatch(lexTc(text, 'changes.tc')));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^Error: changes\.tc:3:\d+: .*fast/);
     // column of the bad token: "fast" starts at the column where it stands in line 3
     const col = text.split('\n')[2].indexOf('fast') + 1;
     expect(r.stderr).toContain(`changes.tc:3:${col}:`);
-    expect(s.execute(['-s', 'class', 'show', 'dev', 'tq0']).stdout).toBe(before);
+    expect(executeRequest(s, ['-s', 'class', 'show', 'dev', 'tq0']).stdout).toBe(before);
   });
 
   it('sends a bash script recorded on the client, with errors located at the script line', () => {
@@ -58,14 +59,14 @@ describe('live batches (tunqos tc -b FILE / --script FILE)', () => {
     const s = system();
     const req = requestFor([], script, io);
     expect(req[0]).toBe(BATCH_MARKER);
-    const r = s.execute(req);
+    const r = executeRequest(s, req);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${script} (tc call #4):6:`); // the 4th tc call, on line 6 of the script
-    expect(s.execute(['class', 'show', 'dev', 'tq0']).stdout).not.toContain('1:41');
+    expect(executeRequest(s, ['class', 'show', 'dev', 'tq0']).stdout).not.toContain('1:41');
 
     writeFileSync(script, ['DEV=tq0', 'for i in 1 2 3; do', '  tc class add dev $DEV parent 1:1 classid 1:$((i + 40)) htb rate ${i}mbit', 'done', ''].join('\n'));
-    expect(s.execute(requestFor([], script, io)).code).toBe(0);
-    const shown = s.execute(['class', 'show', 'dev', 'tq0']).stdout;
+    expect(executeRequest(s, requestFor([], script, io)).code).toBe(0);
+    const shown = executeRequest(s, ['class', 'show', 'dev', 'tq0']).stdout;
     expect(shown).toMatch(/class htb 1:41 .*rate 1Mbit/);
     expect(shown).toMatch(/class htb 1:43 .*rate 3Mbit/);
   });
@@ -78,8 +79,8 @@ describe('live batches (tunqos tc -b FILE / --script FILE)', () => {
 
   it('answers a malformed batch request with an error and changes nothing', () => {
     const s = system();
-    expect(s.execute([BATCH_MARKER, '{not json']).stderr).toMatch(/^Error: malformed batch request/);
-    expect(s.execute([BATCH_MARKER, JSON.stringify([{ tokens: [{ text: 'x' }] }])]).code).toBe(1);
-    expect(s.execute([BATCH_MARKER]).code).toBe(1);
+    expect(executeRequest(s, [BATCH_MARKER, '{not json']).stderr).toMatch(/^Error: malformed batch request/);
+    expect(executeRequest(s, [BATCH_MARKER, JSON.stringify([{ tokens: [{ text: 'x' }] }])]).code).toBe(1);
+    expect(executeRequest(s, [BATCH_MARKER]).code).toBe(1);
   });
 });
