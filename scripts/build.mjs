@@ -92,11 +92,27 @@ export async function build() {
 function install(path, contents) {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, contents);
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, contents);
+    renameSync(tmp, path);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
 }
 
-/** Chunks of earlier builds (their names carry a content hash); other builders' temp files stay. */
+/** A temp file of a builder that is still running (its pid is in the name). */
+function isLiveTemp(name) {
+  const m = /\.tmp-(\d+)$/.exec(name);
+  if (!m) return false;
+  try {
+    process.kill(Number(m[1]), 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
+}
+
+/** Chunks of earlier builds (their names carry a content hash) and temp files of dead builders. */
 function removeLeftovers(keep) {
   for (const dir of ['cli', 'chunks']) {
     let names;
@@ -107,7 +123,7 @@ function removeLeftovers(keep) {
     }
     for (const n of names) {
       const p = join(DIST, dir, n);
-      if (!keep.has(p) && !n.includes('.tmp-')) rmSync(p, { force: true });
+      if (!keep.has(p) && !isLiveTemp(n)) rmSync(p, { force: true });
     }
   }
 }
