@@ -2,6 +2,10 @@ import { defineConfig } from 'vitest/config';
 
 // Two projects: `unit` needs no root, no addon and no network; `native` needs root, /dev/net/tun,
 // network namespaces and iperf3, and runs its files one at a time (they share the machine's CPU).
+// Both build dist/ first when a source changed (scripts/vitest-build.mjs): tests that spawn
+// `node bin/tunqos.js` must run the code under test, not an older build.
+const globalSetup = ['scripts/vitest-build.mjs'];
+
 export default defineConfig({
   test: {
     projects: [
@@ -10,6 +14,7 @@ export default defineConfig({
           name: 'unit',
           include: ['test/**/*.test.ts'],
           environment: 'node',
+          globalSetup,
         },
       },
       {
@@ -17,6 +22,7 @@ export default defineConfig({
           name: 'native',
           include: ['native-tests/**/*.test.ts'],
           environment: 'node',
+          globalSetup,
           fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 60_000,

@@ -61,7 +61,7 @@ export interface NativeError extends Error {
 let cached: TunqosNative | null = null;
 
 function addonPath(): string {
-  // src/link/native.ts -> <repo>/build/Release/tunqos_native.node
+  // src/link/native.ts, or its bundle in dist/chunks/ (two levels deep too: scripts/build.mjs) -> <repo>/build/Release/tunqos_native.node
   const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
   return join(root, 'build', 'Release', 'tunqos_native.node');
 }
