@@ -12,14 +12,14 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Classifier } from '../src/classify/classifier';
 import { Forwarder } from '../src/forwarder/forwarder';
 import { MemoryLink } from '../src/link/memory';
 import { TimerfdTimer } from '../src/link/timerfd';
 import { Arena } from '../src/packet/arena';
-import { type Qdisc, type QdiscOwner, TC_H_ROOT, XMIT_SUCCESS } from '../src/qdisc/qdisc';
+import { QdiscBase } from '../src/qdisc/base';
+import { createQdiscEnv, seededRandom } from '../src/qdisc/env';
+import { XMIT_SUCCESS } from '../src/qdisc/qdisc';
 import { PacketRing } from '../src/qdisc/ring';
-import { QdiscStats } from '../src/qdisc/stats';
 import { MonotonicClock, type Nanos } from '../src/time/clock';
 import { synthPacket } from '../src/packet/synth';
 
@@ -172,19 +172,17 @@ describe.skipIf(!isRoot)('native addon (root, in a private namespace)', () => {
 });
 
 /** One packet per `interval` ns: a throttled root that needs the timer to make progress. */
-class Paced implements Qdisc {
-  readonly kind = 'paced';
-  handle = 0;
-  parent = TC_H_ROOT;
-  readonly stats = new QdiscStats();
-  filters: Classifier | null = null;
-  owner: QdiscOwner | null = null;
-  wakeAt: Nanos = Infinity;
+class Paced extends QdiscBase {
   next = 0;
   /** when each dequeued packet became eligible */
   readonly eligible: number[] = [];
   private readonly ring = new PacketRing(64);
-  constructor(readonly interval: Nanos) {}
+  constructor(
+    readonly interval: Nanos,
+    arena: Arena,
+  ) {
+    super('paced', 0, createQdiscEnv(arena, seededRandom(1)));
+  }
   enqueue(pkt: number): number {
     this.ring.push(pkt);
     this.stats.qlen++;
@@ -220,7 +218,7 @@ describe('Forwarder on the timerfd timer (real time, no network)', () => {
       for (let i = 0; i < n; i++) sentAt.push(clock.now());
       return write(ids, n);
     };
-    const root = new Paced(5e6);
+    const root = new Paced(5e6, arena);
     const fwd = new Forwarder({ rx, tx, clock, timer: new TimerfdTimer(), tree: { root } });
     fwd.start();
     for (let i = 0; i < 5; i++) rx.inject(synthPacket({ sport: i }));

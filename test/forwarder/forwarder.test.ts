@@ -7,10 +7,9 @@ import { Arena } from '../../src/packet/arena';
 import { PREP_BAD_HEADER, PREP_BAD_VERSION, PREP_TRUNCATED } from '../../src/packet/prepare';
 import { createQdiscEnv } from '../../src/qdisc/env';
 import { Fifo } from '../../src/qdisc/fifo';
-import { type Qdisc, type QdiscOwner, TC_H_ROOT, XMIT_SUCCESS } from '../../src/qdisc/qdisc';
+import { QdiscBase, purgeRing } from '../../src/qdisc/base';
+import { XMIT_SUCCESS } from '../../src/qdisc/qdisc';
 import { PacketRing } from '../../src/qdisc/ring';
-import { DropReason, QdiscStats } from '../../src/qdisc/stats';
-import type { Classifier } from '../../src/classify/classifier';
 import { ManualClock, type Nanos } from '../../src/time/clock';
 import { ManualTimer } from '../../src/time/timer';
 import { ip, ipv4Bytes } from '../support/packets';
@@ -22,21 +21,17 @@ const MS = 1_000_000;
  * A throttling qdisc for tests: FIFO that releases at most one packet per `interval` ns, and nothing
  * before `openAt`. When it holds packets it cannot send yet it sets wakeAt, as the Qdisc contract says.
  */
-class PacedQdisc implements Qdisc {
-  readonly kind = 'paced';
-  handle = 0;
-  parent = TC_H_ROOT;
-  readonly stats = new QdiscStats();
-  filters: Classifier | null = null;
-  owner: QdiscOwner | null = null;
-  wakeAt: Nanos = Infinity;
+class PacedQdisc extends QdiscBase {
   nextSend: Nanos;
   private readonly ring = new PacketRing(1 << 16);
+  private readonly arena: Arena;
   constructor(
-    private readonly arena: Arena,
+    arena: Arena,
     readonly interval: Nanos,
     openAt: Nanos = 0,
   ) {
+    super('paced', 0, createQdiscEnv(arena, seededRandom(1)));
+    this.arena = arena;
     this.nextSend = openAt;
   }
   enqueue(pkt: number): number {
@@ -66,10 +61,7 @@ class PacedQdisc implements Qdisc {
     return this.ring.peek();
   }
   reset(): void {
-    for (let p = this.ring.shift(); p >= 0; p = this.ring.shift()) {
-      this.stats.countDrop(DropReason.Purge);
-      this.arena.free(p);
-    }
+    purgeRing(this.ring, this.stats, this.arena);
     this.stats.qlen = 0;
     this.stats.backlog = 0;
   }
