@@ -6,16 +6,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { latencyUnderLoad } from '../src/testbed/compare';
-import { canShape, mbit, report, shapedSuite } from './support/shaping';
+import { canShape, HTB_10MBIT_SFQ, mbit, report, shapedSuite } from './support/shaping';
 
-const SCRIPT = `
-tc qdisc add dev $DEV root handle 1: htb default 10
-tc class add dev $DEV parent 1: classid 1:10 htb rate 10mbit
-tc qdisc add dev $DEV parent 1:10 handle 10: sfq perturb 10
-`;
 
 describe.skipIf(!canShape)('latency under load (tunqos, HTB + SFQ)', () => {
-  const s = shapedSuite(SCRIPT);
+  const s = shapedSuite(HTB_10MBIT_SFQ);
 
   it('one bulk TCP flow at 10 mbit: ping median ≤ 10 ms', async () => {
     const l = await latencyUnderLoad(s.topo, { pings: 30, interval: 0.1 });

@@ -6,16 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import { jainIndex } from '../src/testbed/stats';
 import { iperfTcp } from '../src/testbed/iperf';
-import { canShape, mbit, report, shapedSuite, TCP_PAYLOAD_PER_PACKET } from './support/shaping';
+import { canShape, HTB_10MBIT_SFQ, mbit, report, shapedSuite, TCP_PAYLOAD_PER_PACKET } from './support/shaping';
 
-const SCRIPT = `
-tc qdisc add dev $DEV root handle 1: htb default 10
-tc class add dev $DEV parent 1: classid 1:10 htb rate 10mbit
-tc qdisc add dev $DEV parent 1:10 handle 10: sfq perturb 10
-`;
 
 describe.skipIf(!canShape)('SFQ fairness (tunqos)', () => {
-  const s = shapedSuite(SCRIPT);
+  const s = shapedSuite(HTB_10MBIT_SFQ);
 
   it('4 TCP flows in one SFQ leaf: Jain index ≥ 0.95', async () => {
     // No -O here: with parallel streams iperf3 3.12's receiver sums over-count when seconds are

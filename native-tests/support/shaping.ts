@@ -16,6 +16,13 @@ import { hasIperf3, hasPing, native } from './system';
 
 export const canShape = native.ok && hasIperf3 && hasPing;
 
+/** One 10 mbit HTB class with an SFQ leaf: the tree of the latency and the fairness scenarios. */
+export const HTB_10MBIT_SFQ = `
+tc qdisc add dev $DEV root handle 1: htb default 10
+tc class add dev $DEV parent 1: classid 1:10 htb rate 10mbit
+tc qdisc add dev $DEV parent 1:10 handle 10: sfq perturb 10
+`;
+
 export { TCP_PAYLOAD_PER_PACKET } from '../../src/testbed/compare';
 
 /** A topology with tunqos running a script and iperf3 servers on 5201.. */
