@@ -1,17 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { Arena } from '../../src/packet/arena';
-import { preparePacket } from '../../src/packet/prepare';
 import { createQdiscEnv } from '../../src/qdisc/env';
 import { PfifoFast } from '../../src/qdisc/pfifo_fast';
 import { XMIT_DROP } from '../../src/qdisc/qdisc';
 import { makePacket } from '../support/packets';
 import { seededRandom } from '../../src/qdisc/env';
 
-const pkt = (arena: Arena, tos: number): number => {
-  const id = makePacket(arena, { tos });
-  preparePacket(arena, id);
-  return id;
-};
+/** a prepared packet with this TOS byte (makePacket prepares what it builds) */
+const pkt = (arena: Arena, tos: number): number => makePacket(arena, { tos });
 
 describe('pfifo_fast', () => {
   it('puts TOS minimise-delay in band 0, normal in band 1, bulk in band 2 (LARTC table, D6)', () => {

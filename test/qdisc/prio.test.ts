@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CLS_NOMATCH, CLS_SHOT, type Classifier } from '../../src/classify/classifier';
 import { Arena } from '../../src/packet/arena';
-import { preparePacket } from '../../src/packet/prepare';
 import { createQdiscEnv } from '../../src/qdisc/env';
 import { Fifo } from '../../src/qdisc/fifo';
 import { Prio } from '../../src/qdisc/prio';
@@ -11,11 +10,8 @@ import { LINKLAYER_ETHERNET, Tbf } from '../../src/qdisc/tbf';
 import { makePacket } from '../support/packets';
 import { seededRandom } from '../../src/qdisc/env';
 
-const pkt = (arena: Arena, tos = 0, size = 100): number => {
-  const id = makePacket(arena, { tos, size });
-  preparePacket(arena, id);
-  return id;
-};
+/** a prepared packet with this TOS byte and size (makePacket prepares what it builds) */
+const pkt = (arena: Arena, tos = 0, size = 100): number => makePacket(arena, { tos, size });
 
 describe('prio', () => {
   it('creates classes 1:1..1:3 at once with pfifo leaves; maps TOS through the priomap (S-04)', () => {
