@@ -131,19 +131,31 @@ async function main(): Promise<void> {
   const first = spawnSync(process.execPath, [TUNQOS_BIN, '--version'], { encoding: 'utf8', timeout: 60_000 });
   if (first.status !== 0) throw new Error(`tunqos --version failed: ${first.stderr.trim()}`);
   const tmp = mkdtempSync(join(tmpdir(), 'tunqos-startup-'));
-  process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
+  let topo: Topology | undefined;
+  const teardown = (): void => {
+    topo?.destroy();
+    rmSync(tmp, { recursive: true, force: true });
+  };
+  // Ctrl-C: tear down, then end as interrupted (installed before the topology's own handlers, which
+  // would re-raise the signal and end the process before the temporary directory goes)
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      teardown();
+      process.stderr.write(`bench/startup.ts: ${sig}, torn down\n`);
+      process.exit(130);
+    });
+  }
   const node = process.execPath;
-
-  process.stderr.write(`measuring (${RUNS} runs each) ...\n`);
-  const tcRef = medianRun(['tc', '-s', 'qdisc', 'show']);
-  const version = medianRun([node, TUNQOS_BIN, '--version'], (out) => /^\d+\.\d+\.\d+/.test(out));
-
-  const demo = readFileSync(DEMO_CONFIG, 'utf8');
-  const config = join(tmp, 'demo.tc');
-  writeFileSync(config, renameDevice(demo, devicesOf(demo)[0]!, IFACES.tunUp));
-  const control = join(tmp, 'control.sock');
-  const topo = createTopology({ mode: 'tun' });
   try {
+    process.stderr.write(`measuring (${RUNS} runs each) ...\n`);
+    const tcRef = medianRun(['tc', '-s', 'qdisc', 'show']);
+    const version = medianRun([node, TUNQOS_BIN, '--version'], (out) => /^\d+\.\d+\.\d+/.test(out));
+
+    const demo = readFileSync(DEMO_CONFIG, 'utf8');
+    const config = join(tmp, 'demo.tc');
+    writeFileSync(config, renameDevice(demo, devicesOf(demo)[0]!, IFACES.tunUp));
+    const control = join(tmp, 'control.sock');
+    topo = createTopology({ mode: 'tun' });
     const { start } = await measureRun(topo, config, control);
     const show = medianRun([node, TUNQOS_BIN, 'tc', '--control', control, '-s', 'qdisc', 'show'], (out) => out.includes('qdisc htb 1: root'));
 
@@ -160,7 +172,7 @@ async function main(): Promise<void> {
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
-    topo.destroy();
+    teardown();
   }
 }
 
