@@ -64,7 +64,7 @@ function qdiscRows(provider: SideProvider): StatsRow[] {
     walkTree(side.tree.root, {
       qdisc: (q) => rows.push({ labels: { dev: side.dev, direction: side.direction, kind: q.kind, handle: formatHandle(q.handle), parent: parentLabel(q.parent) }, stats: q.stats }),
       cls: () => {},
-    });
+    }, side.classesOf);
   }
   return rows;
 }
@@ -76,7 +76,7 @@ function classRows(provider: SideProvider): StatsRow[] {
       qdisc: () => {},
       cls: (c, owner) =>
         rows.push({ labels: { dev: side.dev, direction: side.direction, kind: owner.kind, class: formatHandle(c.classid), parent: formatHandle(c.parentid) }, stats: c.stats }),
-    });
+    }, side.classesOf);
   }
   return rows;
 }
@@ -85,7 +85,7 @@ function classRows(provider: SideProvider): StatsRow[] {
 function queueRows(provider: SideProvider): Array<{ labels: Labels; leaf: Qdisc }> {
   const rows: Array<{ labels: Labels; leaf: Qdisc }> = [];
   for (const side of provider()) {
-    forEachQueue(side.tree.root, (label, leaf) => rows.push({ labels: { dev: side.dev, direction: side.direction, class: label }, leaf }));
+    forEachQueue(side.tree.root, side.classesOf, (label, leaf) => rows.push({ labels: { dev: side.dev, direction: side.direction, class: label }, leaf }));
   }
   return rows;
 }

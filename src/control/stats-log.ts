@@ -68,7 +68,7 @@ export interface TreeSnapshot {
 export function sampleRates(provider: SideProvider, now: Nanos): void {
   const sample = (s: QdiscStats): void => s.rate.sample(now, s.bytes, s.packets);
   for (const side of provider()) {
-    walkTree(side.tree.root, { qdisc: (q) => sample(q.stats), cls: (c) => sample(c.stats) });
+    walkTree(side.tree.root, { qdisc: (q) => sample(q.stats), cls: (c) => sample(c.stats) }, side.classesOf);
   }
 }
 
@@ -107,7 +107,7 @@ export function snapshot(provider: SideProvider): TreeSnapshot {
           leaf: c.leaf ? describeQdisc(c.leaf) : null,
           ...counters(c.stats),
         }),
-    });
+    }, side.classesOf);
     const sojourn: SojournSummary[] = [];
     if (side.sojourn) {
       for (const [classid, h] of side.sojourn.entries()) {

@@ -2,8 +2,8 @@
  * The running qdisc trees as the control plane sees them: a provider lists every shaped side of every
  * device (its device name, its direction, its QdiscTree and the forwarder's sojourn table);
  * `walkTree` visits every qdisc and class of one tree through the Qdisc contract only (isClassful,
- * classes(), leaf), in the order the qdisc keeps its classes (HTB: the order they were added). The
- * kernel's class-hash order of `tc class show` belongs to the tc layer (tc/class-order.ts).
+ * classes(), leaf), classes in the order `tc class show` lists them when the side carries the device
+ * model's `classesOf` (the kernel's class-hash walk, tc/class-order.ts), else in the qdisc's own order.
  *
  * Everything here runs at scrape/snapshot time (about once a second at most), never per packet, so it
  * may allocate freely.
@@ -24,6 +24,11 @@ export interface ShapedSide {
   tree: QdiscTree;
   /** sojourn times the forwarder records per dequeued packet, by class (optional) */
   sojourn?: SojournTable;
+  /**
+   * A classful qdisc's classes in the order `tc class show` lists them (the device model's
+   * classesOf: the kernel's class-hash walk). Without it, the qdisc's own order (HTB: as added).
+   */
+  classesOf?: (q: ClassfulQdisc) => QdiscClass[];
 }
 
 /** Called at scrape/snapshot time; returns every shaped side. */
@@ -38,14 +43,14 @@ export interface TreeVisitor {
  * Depth-first: a qdisc, then each of its classes followed by that class's leaf subtree. A qdisc seen
  * twice (a bug elsewhere) is visited once, so a broken graft cannot hang a scrape.
  */
-export function walkTree(root: Qdisc, visit: TreeVisitor): void {
+export function walkTree(root: Qdisc, visit: TreeVisitor, classesOf: (q: ClassfulQdisc) => QdiscClass[] = ownOrder): void {
   const seen = new Set<Qdisc>();
   const go = (q: Qdisc): void => {
     if (seen.has(q)) return;
     seen.add(q);
     visit.qdisc(q);
     if (!isClassful(q)) return;
-    for (const c of q.classes()) {
+    for (const c of classesOf(q)) {
       visit.cls(c, q);
       if (c.leaf) go(c.leaf);
     }
@@ -53,12 +58,16 @@ export function walkTree(root: Qdisc, visit: TreeVisitor): void {
   go(root);
 }
 
+function ownOrder(q: ClassfulQdisc): QdiscClass[] {
+  return q.classes();
+}
+
 /**
  * The terminal queues of a tree: classes whose leaf is classless (PRIO bands, HTB leaves), labelled
  * by classid, or the root itself when it is classless (labelled by its handle). Counting these gives
  * every queued/sent/dropped-in-a-queue packet exactly once, which per-class sums need.
  */
-export function forEachQueue(root: Qdisc, fn: (label: string, leaf: Qdisc) => void): void {
+export function forEachQueue(root: Qdisc, classesOf: ((q: ClassfulQdisc) => QdiscClass[]) | undefined, fn: (label: string, leaf: Qdisc) => void): void {
   if (!isClassful(root)) {
     fn(formatHandle(root.handle), root);
     return;
@@ -68,7 +77,7 @@ export function forEachQueue(root: Qdisc, fn: (label: string, leaf: Qdisc) => vo
     cls: (c) => {
       if (c.leaf && !isClassful(c.leaf)) fn(formatHandle(c.classid), c.leaf);
     },
-  });
+  }, classesOf);
 }
 
 /** How tc prints a qdisc's parent: `root`, `ingress`, or the parent class `1:10`. */

@@ -37,7 +37,7 @@ import { TimerfdTimer } from '../link/timerfd';
 import { TunLink } from '../link/tun';
 import { Arena } from '../packet/arena';
 import { DEFAULT_TXQUEUELEN } from '../qdisc/env';
-import type { Direction, QdiscTree } from '../qdisc/qdisc';
+import type { ClassfulQdisc, Direction, QdiscTree } from '../qdisc/qdisc';
 import { recordScript } from '../tc/script';
 import { type ConfigSource, TcSystem, type TcReply, loadConfig } from '../tc/system';
 import { type Clock, MonotonicClock } from '../time/clock';
@@ -147,7 +147,11 @@ export class Runtime {
 
   /** every shaped side, for metrics and snapshots (each tree's root is read afresh at use) */
   sides(): ShapedSide[] {
-    return this.devices.map((d) => ({ dev: d.dev, direction: d.direction, tree: d.tree, sojourn: d.sojourn }));
+    return this.devices.map((d) => {
+      const model = this.system.devices.get(d.dev);
+      const classesOf = model ? (q: ClassfulQdisc) => model.classesOf(q) : undefined;
+      return { dev: d.dev, direction: d.direction, tree: d.tree, sojourn: d.sojourn, classesOf };
+    });
   }
 
   /** one live tc command or batch (control socket): applied atomically, then every forwarder is kicked */

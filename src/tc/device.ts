@@ -140,7 +140,7 @@ export class DeviceModel {
       if (q instanceof IngressQdisc) {
         visit(q.child, side, q.handle);
       } else if (isClassful(q)) {
-        for (const cls of q.classes()) if (cls.leaf) visit(cls.leaf, side, cls.classid);
+        for (const cls of this.classesOf(q)) if (cls.leaf) visit(cls.leaf, side, cls.classid);
       }
     };
     visit(this.egress.root, 'egress', TC_H_ROOT);
