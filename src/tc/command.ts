@@ -131,9 +131,16 @@ class CommandPrefix {
   readonly warnings: { message: string; at: Token }[] = [];
   /** the error when a second `root`/`parent` comes: [message, token to blame] */
   private readonly twice: (keyword: Token, value: Token, first: Token) => [string, Token];
+  /**
+   * true when that error names the second parent's value (qdisc), so the value is read first; false
+   * when it names only the keyword (class): then a second `parent` fails before its value is read, as
+   * tc's own class parser does, whatever follows it.
+   */
+  private readonly twiceNamesValue: boolean;
 
-  constructor(twice: (keyword: Token, value: Token, first: Token) => [string, Token]) {
+  constructor(twice: (keyword: Token, value: Token, first: Token) => [string, Token], twiceNamesValue: boolean) {
     this.twice = twice;
+    this.twiceNamesValue = twiceNamesValue;
   }
 
   setParent(p: number, keyword: Token, value: Token): void {
@@ -166,6 +173,7 @@ class CommandPrefix {
     } else if (w === 'root') {
       this.setParent(TC_H_ROOT, t, t);
     } else if (w === 'parent') {
+      if (!this.twiceNamesValue && this.parentToken) this.setParent(0, t, t); // throws "given twice"
       const v = args.value(t);
       this.setParent(handleOf(v, 'parent'), t, v);
     } else if (w === 'estimator' || w === 'est') {
@@ -178,7 +186,7 @@ class CommandPrefix {
 }
 
 function parseQdisc(args: Args, verb: Verb, flags: ShowFlags, anchor: Token): QdiscCommand {
-  const pre = new CommandPrefix((_k, v, first) => [`"${v.text}" given twice (parent already set by "${first.text}")`, v]);
+  const pre = new CommandPrefix((_k, v, first) => [`"${v.text}" given twice (parent already set by "${first.text}")`, v], true);
   let handle: number | undefined;
   let handleToken: Token | undefined;
   const kind = pre.readUntilKind(args, (t, w) => {
@@ -224,7 +232,7 @@ function parseQdisc(args: Args, verb: Verb, flags: ShowFlags, anchor: Token): Qd
 }
 
 function parseClass(args: Args, verb: Verb, flags: ShowFlags, anchor: Token): ClassCommand {
-  const pre = new CommandPrefix((k) => ['parent given twice', k]);
+  const pre = new CommandPrefix((k) => ['parent given twice', k], false);
   let classid: number | undefined;
   let classidToken: Token | undefined;
   const kind = pre.readUntilKind(args, (t, w) => {

@@ -18,6 +18,13 @@ const err = (line: string): string => {
 };
 
 describe('parseCommand', () => {
+  it('a second parent: a class fails on the keyword, before its value is read; a qdisc names the value', () => {
+    expect(err('class add dev tq0 parent 1: parent zz classid 1:1 htb rate 1mbit')).toMatch(/parent given twice$/);
+    expect(err('class add dev tq0 root parent')).toMatch(/parent given twice$/);
+    expect(err('class add dev tq0 parent 1: root classid 1:1 htb rate 1mbit')).toMatch(/parent given twice$/);
+    expect(err('qdisc add dev tq0 root parent 1:1 sfq')).toMatch(/"1:1" given twice \(parent already set by "root"\)/);
+  });
+
   it('reads the qdisc prefix: dev, root, handle, kind and the options after it', () => {
     const c = parse('qdisc add dev tq0 root handle 1: htb default 30');
     expect(c.object).toBe('qdisc');
