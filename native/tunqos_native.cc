@@ -1,6 +1,6 @@
 // tunqos native addon: the mechanism the JS forwarder cannot have without C.
 //
-// What it offers (DESIGN.md, "The native addon"):
+// What it offers (ARCHITECTURE.md, "The native addon"):
 //   openTun(name, {multiQueue}) -> {fd, name}   /dev/net/tun + TUNSETIFF (IFF_TUN | IFF_NO_PI), non-blocking
 //   readBatch(fd, arena, slotSize, ids, lens, n, out) -> count    read() into arena slots, one call per batch
 //   writeBatch(fd, arena, slotSize, ids, lens, n, out) -> consumed write() out of arena slots

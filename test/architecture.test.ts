@@ -20,7 +20,7 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(__dirname, '..');
 
-/** The layers of src/, in the order of DESIGN.md's layout (bottom first). */
+/** The layers of src/, bottom first, as ARCHITECTURE.md lists them. */
 const SRC_LAYERS = ['packet', 'time', 'classify', 'qdisc', 'link', 'forwarder', 'tc', 'control', 'runtime', 'testbed', 'demo', 'cli'] as const;
 type SrcLayer = (typeof SRC_LAYERS)[number];
 type Layer = SrcLayer | 'bench' | 'native-tests' | 'test';

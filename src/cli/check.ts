@@ -4,9 +4,9 @@
  * Loads the configuration into a private model (exactly what `tunqos run` would apply), then prints,
  * per device and side, the tree (qdiscs, classes with their rates, leaf qdiscs) and the filters as
  * `tc filter show` prints them (u32 tables included), followed by warnings:
- *  - from the kinds and the filter parser (quantum clamped, DESIGN.md D3/D4 leniencies, ...);
+ *  - from the kinds and the filter parser (quantum clamped, ARCHITECTURE.md D3/D4 leniencies, ...);
  *  - HTB without a usable default class (default 0, missing or not a leaf): unclassified traffic
- *    goes to the unshaped direct queue (DESIGN.md D2);
+ *    goes to the unshaped direct queue (ARCHITECTURE.md D2);
  *  (a ceil below the rate, and children whose rates add up above their parent's rate, are warned
  *  about by the HTB kind itself, at the line of the class.)
  * Exit status 1 with `FILE:LINE:COL: message` when the configuration is wrong, 0 otherwise.

@@ -26,11 +26,3 @@ export function dropsByReason(fwd: Forwarder): Record<string, number> {
   for (let r = 0; r < DROP_REASON_NAMES.length; r++) if (q[r] > 0) d[DROP_REASON_NAMES[r]] = q[r];
   return d;
 }
-
-/** Total packets a forwarder dropped for any reason. */
-export function totalDrops(fwd: Forwarder): number {
-  let t = 0;
-  const d = dropsByReason(fwd);
-  for (const k in d) t += d[k];
-  return t;
-}

@@ -37,7 +37,6 @@ import type { Clock, Nanos } from '../time/clock';
 import type { WakeupTimer } from '../time/timer';
 import { DEFAULT_KEEP_WARM_WINDOW_NS, WakeupPolicy } from './wakeup';
 
-export { DEFAULT_KEEP_WARM_WINDOW_NS };
 
 export interface ForwarderOptions {
   /** where packets come from; its arena is the forwarder's (tx must share it) */

@@ -1,6 +1,6 @@
 /**
  * The native addon (native/tunqos_native.cc), typed. Only src/link/ imports this module
- * (DESIGN.md: "only link/ imports the addon"), so the rest of tunqos runs, and is tested, without it.
+ * (ARCHITECTURE.md, the layering rule: only link/ imports the addon), so the rest of tunqos runs, and is tested, without it.
  *
  * The addon is loaded lazily on first use: importing a link module does not require a build, and a
  * missing build produces one clear error instead of a stack trace from `require`.

@@ -14,7 +14,7 @@
  *  - A read error other than EAGAIN (the device was deleted: EBADFD/EIO) stops the poller and is
  *    reported once through `onError`.
  *
- * Reference: Documentation/networking/tuntap.rst; DESIGN.md "The native addon".
+ * Reference: Documentation/networking/tuntap.rst; ARCHITECTURE.md "The native addon".
  */
 import type { Arena } from '../packet/arena';
 import { type Link, type LinkCounters, newLinkCounters } from './link';

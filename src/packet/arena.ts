@@ -1,7 +1,7 @@
 /**
  * The packet arena: every packet tunqos holds lives in one preallocated ArrayBuffer, cut into
  * fixed-size slots. A packet *is* its slot index (an integer), so queues are typed-array rings of
- * ints and steady-state forwarding allocates nothing (DESIGN.md, hot-path rule 1).
+ * ints and steady-state forwarding allocates nothing (ARCHITECTURE.md, hot-path rule 1).
  *
  * Per-packet metadata lives in parallel typed arrays indexed by slot id:
  *   len       bytes of the packet in the slot (from the IP header on; a TUN with IFF_NO_PI)

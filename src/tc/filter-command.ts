@@ -3,7 +3,7 @@
  * iproute2's tc_filter.c and f_u32.c read them (the u32 selector language itself is in
  * filter-u32.ts). What the command does to the filters is filter-set.ts's; printing is filter-show.ts's.
  *
- * Leniencies (DESIGN.md D4, each with a warning): no `protocol` means all; a filter without a kind
+ * Leniencies (ARCHITECTURE.md D4, each with a warning): no `protocol` means all; a filter without a kind
  * but with `match`/`flowid` is a u32 filter (S-08 catch-all); `flowid :N` (no major) is taken as
  * minor N of the parent's major when the filter is placed (filter-set.ts resolveClassid).
  */

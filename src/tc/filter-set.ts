@@ -13,7 +13,7 @@
  *  - `del` with a handle removes one knode (or a non-root table not linked to), with a prio the whole
  *    instance, with neither every filter of the parent (deleteParent, also what a deleted qdisc or
  *    class does to the filters attached to it).
- * Leniencies (DESIGN.md D4, each with a warning): a filter without `protocol` joins an existing prio
+ * Leniencies (ARCHITECTURE.md D4, each with a warning): a filter without `protocol` joins an existing prio
  * with that prio's protocol instead of failing as the kernel does; `flowid :N` is minor N of the
  * parent's major (resolveClassid).
  * Differences: tables are per parent (the kernel shares them across a qdisc's classes); a failed

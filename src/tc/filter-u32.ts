@@ -7,7 +7,7 @@
  * offsets are C-style (decimal, 0x hex, 0 octal), match MASKs and `hashkey`/`offset` masks are hex,
  * handles (`ht`, `link`, `handle`) are hex `htid:bucket:node`, `divisor`/`order` are C-style.
  * `ip sport/dport/icmp_type/icmp_code` read fixed offsets 20/22/20/21 (they assume no IP options, as
- * in iproute2); `tcp|udp src|dst` and `icmp type|code` are `nexthdr+` keys (DESIGN.md D3).
+ * in iproute2); `tcp|udp src|dst` and `icmp type|code` are `nexthdr+` keys (ARCHITECTURE.md D3).
  */
 import { TcError, type Args, type Token } from './tokens';
 import { cInt, hexInt } from './values';

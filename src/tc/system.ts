@@ -2,7 +2,7 @@
  * The tc layer's API for the rest of tunqos: load a configuration, run live tc commands, reach the
  * trees the forwarders drive.
  *
- *   const { system, devices, warnings } = loadConfig({ file: 'configs/demo.tc' }, { arena });
+ *   const { system, devices, warnings } = loadConfig({ file: 'configs/demo.tc' }, { arena, random: Math.random });
  *   //   or loadConfig({ script: 'configs/s32.sh' }, ...): a bash script whose `tc` calls are recorded
  *   const dev = devices.get('tq0')!;      // DeviceModel
  *   new Forwarder({ tree: dev.egress, ... })   // a QdiscTree, { root: Qdisc }: root is read on every batch
@@ -115,7 +115,9 @@ export class TcSystem implements ApplyTarget {
 
   /**
    * One tc command, as `tc` would run it (argv without the leading `tc`): show commands print,
-   * the others change the model atomically. Never throws.
+   * the others change the model atomically. Never throws. A batch from `tunqos tc -b` arrives in the
+   * control socket's wire format, which control/batch.ts (executeRequest) decodes before calling
+   * executeBatch: this method takes plain tc words only.
    */
   execute(argv: readonly string[]): TcReply {
     try {

@@ -3,7 +3,7 @@
  * integers exactly up to 2^53 ns (104 days of uptime at full precision, then sub-ns rounding only),
  * and arithmetic on plain numbers stays monomorphic and allocation-free on the hot path.
  *
- * Qdiscs never read a clock: the forwarder reads one and passes `now` down (DESIGN.md, hot-path rule 3).
+ * Qdiscs never read a clock: the forwarder reads one and passes `now` down (ARCHITECTURE.md, hot-path rule 3).
  * Tests drive a ManualClock with the same code.
  */
 export type Nanos = number;

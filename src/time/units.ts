@@ -2,7 +2,7 @@
  * Rates, sizes and times in tc units, parsed and printed the way modern iproute2 does
  * (tc/tc_util.c: get_rate64, get_size, get_time, sprint_rate, sprint_size, sprint_time).
  *
- * Decision D1 (DESIGN.md): rates are SI, as tc(8) says today: `kbit` = 1000 bit/s, `mbit` = 10^6,
+ * Decision D1 (ARCHITECTURE.md): rates are SI, as tc(8) says today: `kbit` = 1000 bit/s, `mbit` = 10^6,
  * `gbit` = 10^9; the binary forms are `kibit`/`mibit`/`gibit`; `bps`/`kbps`/`mbps` are BYTES per second.
  * The seeds' 1024-based rates are historical. A bare rate is bit/s; a bare size is bytes (`k`/`kb` =
  * 1024 bytes); a bare time is microseconds. Suffixes are case-insensitive, as in tc.
