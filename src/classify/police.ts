@@ -100,7 +100,7 @@ export class Police {
       if (this.rate <= 0) return this.conform;
       const b = this.bucket;
       if (b.tC < 0) b.tC = now;
-      if (b.charge(len, now) === 0) {
+      if (b.conforms(len, now)) {
         b.commit(now);
         return this.conform;
       }

@@ -223,7 +223,10 @@ export class Forwarder {
       }
     }
     if (k > 0) this.flush(k);
-    this.wakeup.afterDrain(now, root.stats.qlen, root.wakeAt);
+    // wakeAt matters only while packets wait. Not reading it otherwise keeps an idle drain from
+    // boxing a float field into a fresh number for the call (as V8 does when the root's type varies).
+    const qlen = root.stats.qlen;
+    this.wakeup.afterDrain(now, qlen, qlen > 0 ? root.wakeAt : Infinity);
     return out;
   }
 

@@ -471,18 +471,16 @@ export class Htb extends QdiscBase implements ClassfulQdisc {
     this.childWake = Infinity;
     let nextEvent = now + 5e9;
     for (let level = 0; level < TC_HTB_MAXDEPTH; level++) {
-      let event = this.nearEv[level];
-      if (now >= event) {
-        event = this.doEvents(level);
-        if (event === 0) event = now + 1e9;
-        this.nearEv[level] = event;
-      }
+      // The event times stay in the nearEv column (doEvents writes it): a Nanos returned from a call
+      // that is not inlined would come back as a freshly boxed number, once per dequeue.
+      if (now >= this.nearEv[level]) this.doEvents(level);
+      const event = this.nearEv[level];
       if (nextEvent > event) nextEvent = event;
       let m = this.rowMask[level];
       while (m !== 0) {
         const prio = 31 - Math.clz32(m & -m);
         m &= ~(1 << prio);
-        pkt = this.dequeueTree(prio, level);
+        pkt = this.dequeueTree(prio, level, now);
         if (pkt >= 0) {
           this.stats.countDequeued(this.env.arena.len[pkt]);
           return pkt;
@@ -494,7 +492,7 @@ export class Htb extends QdiscBase implements ClassfulQdisc {
   }
 
   /** htb_dequeue_tree: a packet from the active classes at (prio, level), or -1 */
-  private dequeueTree(prio: number, level: number): number {
+  private dequeueTree(prio: number, level: number, now: Nanos): number {
     const row = this.rows[level * TC_HTB_NUMPRIO + prio];
     let cl = this.lookupLeaf(row, prio);
     let start = cl;
@@ -511,7 +509,7 @@ export class Htb extends QdiscBase implements ClassfulQdisc {
         cl = next;
         continue;
       }
-      pkt = leaf.dequeue(this.now);
+      pkt = leaf.dequeue(now);
       if (pkt >= 0) break;
       // A non-work-conserving leaf (TBF): remember when it wants to be asked again, try the next one.
       if (leaf.wakeAt < this.childWake) this.childWake = leaf.wakeAt;
@@ -590,43 +588,57 @@ export class Htb extends QdiscBase implements ClassfulQdisc {
       cl.tc = now;
 
       const oldMode = cl.cmode;
-      this.changeClassMode(cl, 0);
+      this.changeClassMode(cl); // t_c is now: no credit on top (the kernel's diff = 0 here)
       if (oldMode !== cl.cmode) {
         if (oldMode !== HTB_CAN_SEND) this.waitPq[cl.level].remove(cl);
-        if (cl.cmode !== HTB_CAN_SEND) this.addToWait(cl, this.modeDiff);
+        if (cl.cmode !== HTB_CAN_SEND) this.addToWait(cl);
       }
       if (cl.level !== 0) cl.stats.countSent(len);
       cl = cl.parent;
     }
   }
 
-  /** htb_do_events: apply the mode changes due at this level; the next event time, or 0 if none */
-  private doEvents(level: number): Nanos {
+  /**
+   * htb_do_events: apply the mode changes due at this level, and cache the next event time in
+   * nearEv[level] (now + 1 s when none is queued, as htb_dequeue does with a 0 from htb_do_events)
+   */
+  private doEvents(level: number): void {
     const pq = this.waitPq[level];
     const now = this.now;
     for (;;) {
       const cl = pq.first();
-      if (cl === null) return 0;
-      if (cl.pqKey > now) return cl.pqKey;
+      if (cl === null) {
+        this.nearEv[level] = now + 1e9;
+        return;
+      }
+      if (cl.pqKey > now) {
+        this.nearEv[level] = cl.pqKey;
+        return;
+      }
       pq.remove(cl);
-      let diff = now - cl.tc;
-      if (diff > cl.mbuffer) diff = cl.mbuffer;
-      this.changeClassMode(cl, diff);
-      if (cl.cmode !== HTB_CAN_SEND) this.addToWait(cl, this.modeDiff);
+      this.changeClassMode(cl);
+      if (cl.cmode !== HTB_CAN_SEND) this.addToWait(cl);
     }
   }
 
-  /** htb_add_to_wait_tree: the class's mode changes in `delay` ns */
-  private addToWait(cl: HtbClass, delay: Nanos): void {
-    let key = this.now + delay;
+  /** htb_add_to_wait_tree: the class's mode changes in `modeDiff` ns (classMode's second result) */
+  private addToWait(cl: HtbClass): void {
+    let key = this.now + this.modeDiff;
     if (key === this.now) key++;
     cl.pqKey = key;
     if (this.nearEv[cl.level] > key) this.nearEv[cl.level] = key;
     this.waitPq[cl.level].push(cl);
   }
 
-  /** htb_class_mode with hysteresis off; sets modeDiff to the ns until the mode can improve */
-  private classMode(cl: HtbClass, diff: Nanos): number {
+  /**
+   * htb_class_mode with hysteresis off, counting the credit earned since the checkpoint
+   * (min(now − t_c, mbuffer): none right after a charge); sets modeDiff to the ns until the mode can
+   * improve. The credit is worked out here rather than passed in, and the ns come back through
+   * modeDiff: a Nanos passed to or returned from a call V8 does not inline is boxed, once per call.
+   */
+  private classMode(cl: HtbClass): number {
+    let diff = this.now - cl.tc;
+    if (diff > cl.mbuffer) diff = cl.mbuffer;
     let toks = cl.ctokens + diff;
     if (toks < 0) {
       this.modeDiff = -toks;
@@ -639,8 +651,8 @@ export class Htb extends QdiscBase implements ClassfulQdisc {
   }
 
   /** htb_change_class_mode: the only place a mode changes; relinks the class in rows and feeds */
-  private changeClassMode(cl: HtbClass, diff: Nanos): void {
-    const mode = this.classMode(cl, diff);
+  private changeClassMode(cl: HtbClass): void {
+    const mode = this.classMode(cl);
     if (mode === cl.cmode) return;
     if (mode === HTB_CANT_SEND) {
       cl.stats.overlimits++;

@@ -25,8 +25,7 @@
  * Longer than the tree's 500-line rule on purpose: a port that mirrors one kernel file, sch_sfq.c.
  */
 import { CLS_SHOT } from '../classify/classifier';
-import { type FlowKey, computeFlowHash, randomFlowKey } from '../packet/flowhash';
-import { FLAG_HASHED } from '../packet/arena';
+import { type FlowKey, randomFlowKey, storeFlowHash } from '../packet/flowhash';
 import { NS_PER_SEC, type Nanos } from '../time/clock';
 import { QdiscBase, qdiscDrop } from './base';
 import { type QdiscEnv, XMIT_CN, XMIT_DROP, XMIT_SUCCESS, reduceBacklog, tcMajor, tcMinor } from './qdisc';
@@ -242,12 +241,9 @@ export class Sfq extends QdiscBase {
     return minor >= 1 && minor <= divisor ? minor - 1 : -1;
   }
 
+  /** sfq_hash: the bucket of `pkt` under the current key; the full hash goes to arena.flowHash */
   private hash(pkt: number): number {
-    const arena = this.env.arena;
-    const h = computeFlowHash(arena, pkt, this.key);
-    arena.flowHash[pkt] = h;
-    arena.flags[pkt] |= FLAG_HASHED;
-    return h & (this.params.divisor - 1);
+    return storeFlowHash(this.env.arena, pkt, this.key, this.params.divisor - 1);
   }
 
   private maybePerturb(now: Nanos): void {

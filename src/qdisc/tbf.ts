@@ -132,9 +132,8 @@ export class Tbf extends QdiscBase implements ClassfulQdisc {
       this.wakeAt = this.child.wakeAt;
       return -1;
     }
-    const w = this.bucket.charge(this.env.arena.len[head], now);
-    if (w > 0) {
-      this.wakeAt = now + w;
+    if (!this.bucket.conforms(this.env.arena.len[head], now)) {
+      this.wakeAt = now + this.bucket.wait;
       this.stats.overlimits++;
       return -1;
     }
@@ -153,7 +152,7 @@ export class Tbf extends QdiscBase implements ClassfulQdisc {
     if (this.stats.qlen === 0) return -1;
     const head = this.child.peek(now);
     if (head < 0) return -1;
-    return this.bucket.charge(this.env.arena.len[head], now) > 0 ? -1 : head;
+    return this.bucket.conforms(this.env.arena.len[head], now) ? head : -1;
   }
 
   classes(): QdiscClass[] {

@@ -10,10 +10,13 @@
  *    toks  = min(toks + tokens, depth) − l2t(rate, len)
  *    both ≥ 0 → the packet conforms; once it is sent: tC = now, tokens = toks, ptokens = ptoks
  *    else     → it is max(−toks, −ptoks) ns early (TBF waits that long; police says "exceed")
- * `charge` does the arithmetic and keeps the would-be levels without touching the bucket, so TBF can
- * look at its head packet as often as it likes and `commit` only when the packet really leaves.
+ * `conforms` does the arithmetic and keeps the would-be levels without touching the bucket, so TBF
+ * can look at its head packet as often as it likes and `commit` only when the packet really leaves.
  *
- * Hot path: one TokenBucket per shaper, set up once; charge and commit read and write numbers only.
+ * Hot path: one TokenBucket per shaper, set up once; conforms and commit read and write numbers only.
+ * Their results are a boolean and fields (next*, `wait`), never a returned Nanos: a float returned
+ * from a call V8 does not inline comes back as a freshly boxed number. `charge` returns the wait for
+ * callers off the packet path (tests, tools).
  */
 import type { Nanos } from './clock';
 import { LINKLAYER_ETHERNET, pschedL2t } from './psched';
@@ -35,9 +38,11 @@ export class TokenBucket {
   ptokens: Nanos = 0;
   /** the checkpoint: when tokens/ptokens were last brought up to date */
   tC: Nanos = 0;
-  /** the levels the last charge() computed, kept by commit() */
+  /** the levels the last conforms() computed, kept by commit() */
   nextTokens: Nanos = 0;
   nextPtokens: Nanos = 0;
+  /** when the last conforms() said no: ns until that packet would conform */
+  wait: Nanos = 0;
 
   /** new parameters (set-up time); both buckets start full, the checkpoint stays */
   configure(depth: Nanos, pdepth: Nanos, nsPerByte: number, peakNsPerByte: number, overhead: number, mpu: number, linklayer: number): void {
@@ -59,6 +64,14 @@ export class TokenBucket {
 
   /** ns until a packet of `len` bytes conforms, 0 if it does now; the levels after it go to next* */
   charge(len: number, now: Nanos): Nanos {
+    return this.conforms(len, now) ? 0 : this.wait;
+  }
+
+  /**
+   * Does a packet of `len` bytes conform at `now`? The levels after it go to next* (for commit), and
+   * when it does not, `wait` is how many ns early it is.
+   */
+  conforms(len: number, now: Nanos): boolean {
     let toks = now - this.tC;
     if (toks > this.depth) toks = this.depth;
     let ptoks = 0;
@@ -72,11 +85,12 @@ export class TokenBucket {
     toks -= pschedL2t(len, this.nsPerByte, this.overhead, this.mpu, this.linklayer);
     this.nextTokens = toks;
     this.nextPtokens = ptoks;
-    if (toks >= 0 && ptoks >= 0) return 0;
-    return -toks > -ptoks ? -toks : -ptoks;
+    if (toks >= 0 && ptoks >= 0) return true;
+    this.wait = -toks > -ptoks ? -toks : -ptoks;
+    return false;
   }
 
-  /** the packet last charged was sent at `now`: keep the levels charge() computed */
+  /** the packet last charged was sent at `now`: keep the levels conforms() computed */
   commit(now: Nanos): void {
     this.tC = now;
     this.tokens = this.nextTokens;
