@@ -119,7 +119,7 @@ export class FilterChain implements Classifier {
         if (r === TC_ACT_SHOT) return CLS_SHOT;
         if (r === TC_ACT_RECLASSIFY) {
           if (++loops >= MAX_RECLASSIFY_LOOP) {
-            this.reclassifyLoops++;
+            if (trace === null) this.reclassifyLoops++; // a trace (tunqos classify) explains, it does not count
             return CLS_SHOT;
           }
           continue restart;

@@ -99,6 +99,7 @@ describe('FilterChain', () => {
     expect(t.result).toBe(CLS_SHOT);
     expect(t.steps.length).toBe(2 * MAX_RECLASSIFY_LOOP);
     expect(t.steps[1]).toMatchObject({ prio: 2, protocol: 'all', verdict: 'reclassify', handle: '800::800', classid: 0x10001 });
+    expect(c.reclassifyLoops).toBe(1); // the trace explains the loop, it does not count it
     // a packet the first instance decides never loops
     expect(c.classify(allocPacket(a, { dport: 80 }), 0)).toBe(0x10002);
   });
