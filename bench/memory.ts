@@ -1,5 +1,5 @@
 /**
- * Memory benchmark: does steady-state forwarding allocate? (DESIGN.md, hot-path rule 1)
+ * Memory benchmark: does steady-state forwarding allocate? (ARCHITECTURE.md, hot-path rule 1)
  *
  * Forwards 1,000,000 packets MemoryLink → Forwarder (prepare, pfifo) → MemoryLink, and beside it runs the
  * reference: the same loop doing nothing but copying each packet into an arena slot and freeing it.

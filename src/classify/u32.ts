@@ -14,7 +14,7 @@
  * rounded down to a multiple of 4), and with `eat` move the base offset forward by off2.
  * Handles are htid(12 bits):bucket(8):node(12), printed in hex as `800::800`.
  *
- * Differences from Linux (DESIGN.md D3): `off2` starts at the transport header of the packet (IHL×4
+ * Differences from Linux (ARCHITECTURE.md D3): `off2` starts at the transport header of the packet (IHL×4
  * for IPv4, 40 for IPv6: u32 does not walk IPv6 extension headers, as Linux's doesn't) instead of 0, so `nexthdr+N` keys mean "N bytes into the TCP/UDP header" as
  * the seeds describe them; on a non-first fragment (no transport header) such keys do not match.
  * A link's explicit `offset` replaces that value exactly as in the kernel. As in Linux, a key that

@@ -1,7 +1,7 @@
 /**
  * The Qdisc contract: what every queueing discipline offers to its parent and to the forwarder.
  *
- * A packet is a slot id in the Arena (DESIGN.md, hot-path rule 1). Ownership rules:
+ * A packet is a slot id in the Arena (ARCHITECTURE.md, hot-path rule 1). Ownership rules:
  *  - `enqueue(pkt, now)` hands the packet to the qdisc. The verdict says what happened to *that*
  *    packet: XMIT_SUCCESS (queued), XMIT_CN (queued, but the qdisc dropped another packet of the same
  *    flow to make room), XMIT_DROP (the offered packet was dropped). A qdisc that drops a packet counts

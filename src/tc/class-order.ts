@@ -12,7 +12,7 @@
  */
 
 /** qdisc_class_hash (include/net/sch_generic.h): the bucket of `id` in a table of `mask + 1` buckets */
-export function classHash(id: number, mask: number): number {
+function classHash(id: number, mask: number): number {
   let h = id >>> 0;
   h ^= h >>> 8;
   h ^= h >>> 4;

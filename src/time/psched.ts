@@ -34,7 +34,7 @@ export const LINKLAYER_ATM = 2;
 /** ns per psched tick: PSCHED_SHIFT = 6 */
 export const PSCHED_TICK_NS = 64;
 /** tc's tick_in_usec on a 1 ns-clock kernel: 1000 / 64 */
-export const TICK_IN_USEC = 1000 / 64;
+const TICK_IN_USEC = 1000 / 64;
 export const U32_MAX = 0xffffffff;
 
 // ---- transmission time (the kernel's side) ----
